@@ -1,0 +1,28 @@
+//! Queries, one module per aggregate. Each function takes a `&mut DbConnection` so callers compose them
+//! inside one [`crate::Storage::write`] transaction. Rows are private structs; what leaves this crate
+//! are records built from domain types, checked on the way out of the database.
+
+pub mod calls;
+pub mod idempotency;
+pub mod registry;
+pub mod tickets;
+pub mod tokens;
+
+use uuid::Uuid;
+
+use crate::StorageError;
+
+/// Reads a UUID column; a malformed one means the database was edited by hand.
+pub(crate) fn parse_uuid(column: &str, value: &str) -> Result<Uuid, StorageError> {
+    Uuid::parse_str(value).map_err(|_| corrupt(column, value))
+}
+
+/// Reads an optional UUID column.
+pub(crate) fn parse_opt_uuid(column: &str, value: Option<&str>) -> Result<Option<Uuid>, StorageError> {
+    value.map(|value| parse_uuid(column, value)).transpose()
+}
+
+/// A stored value the domain does not accept.
+pub(crate) fn corrupt(column: &str, value: &str) -> StorageError {
+    StorageError::Other(format!("unexpected value in column {column}: {value:?}"))
+}

@@ -1,0 +1,485 @@
+//! The member registry: idempotent imports (create or update by natural key, never duplicate, never
+//! delete), the lookup verification needs, and the operators' search.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use hotline_domain::identifiers::Identifier;
+use hotline_domain::institution::InstitutionKind;
+use hotline_domain::prefecture::PrefectureCode;
+use hotline_domain::registry::{AffiliationRole, RegistrySnapshot};
+use hotline_domain::text::{escape_like, match_key, strip_number};
+use hotline_domain::verification::{MemberClass, RegistryInstitution, RegistryMember};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::queries::{corrupt, parse_uuid};
+use crate::schema::{institutions, member_institutions, members};
+use crate::{DbConnection, MultiBackend, StorageError, db_time};
+
+/// Rows per multi-row INSERT; well under SQLite's bound-variable limit.
+const INSERT_CHUNK: usize = 500;
+
+/// How many rows an import created, changed or left as they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// New rows.
+    pub created: usize,
+    /// Rows whose data changed.
+    pub updated: usize,
+    /// Rows already identical.
+    pub unchanged: usize,
+}
+
+/// What an import did, per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Members by member number.
+    pub members: ImportCounts,
+    /// Institutions by institution key.
+    pub institutions: ImportCounts,
+    /// Member–institution links.
+    pub affiliations: ImportCounts,
+}
+
+/// A member with their institutions, for search results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDetail {
+    /// Row id.
+    pub id: Uuid,
+    /// 会員番号.
+    pub member_number: String,
+    /// 医籍登録番号.
+    pub registration_number: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Kana.
+    pub kana: Option<String>,
+    /// Class.
+    pub member_class: MemberClass,
+    /// Institutions run.
+    pub institutions: Vec<InstitutionDetail>,
+}
+
+/// An institution as search shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionDetail {
+    /// Row id.
+    pub id: Uuid,
+    /// Registry key.
+    pub institution_key: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: InstitutionKind,
+    /// Prefecture.
+    pub prefecture: PrefectureCode,
+    /// Postal code NNN-NNNN.
+    pub postal_code: String,
+    /// Address.
+    pub address: String,
+    /// Phone.
+    pub phone: String,
+    /// 医療機関コード.
+    pub institution_code: Option<String>,
+    /// The member's role there.
+    pub role: AffiliationRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = members)]
+#[diesel(check_for_backend(MultiBackend))]
+struct MemberRow {
+    id: String,
+    member_number: String,
+    registration_number: Option<String>,
+    name: String,
+    kana: Option<String>,
+    name_search: String,
+    member_class: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = institutions)]
+#[diesel(check_for_backend(MultiBackend))]
+struct InstitutionRow {
+    id: String,
+    institution_key: String,
+    name: String,
+    name_search: String,
+    kind: String,
+    prefecture: String,
+    postal_code: String,
+    address: String,
+    phone: String,
+    institution_code: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = member_institutions)]
+#[diesel(check_for_backend(MultiBackend))]
+struct AffiliationRow {
+    member_id: String,
+    institution_id: String,
+    role: String,
+}
+
+impl MemberRow {
+    /// The data columns, for "did anything change?".
+    fn data(&self) -> (&Option<String>, &str, &Option<String>, &str) {
+        (&self.registration_number, &self.name, &self.kana, &self.member_class)
+    }
+}
+
+impl InstitutionRow {
+    fn data(&self) -> (&str, &str, &str, &str, &str, &str, &Option<String>) {
+        (
+            &self.name,
+            &self.kind,
+            &self.prefecture,
+            &self.postal_code,
+            &self.address,
+            &self.phone,
+            &self.institution_code,
+        )
+    }
+}
+
+/// The search key of a member: name and kana, so either finds them.
+fn member_search_key(name: &str, kana: Option<&str>) -> String {
+    match kana {
+        Some(kana) => format!("{}|{}", match_key(name), match_key(kana)),
+        None => match_key(name),
+    }
+}
+
+/// Imports a checked registry file in the caller's transaction. Rows are matched by member number,
+/// institution key and (member, institution); a second import of the same file changes nothing.
+pub fn import(
+    conn: &mut DbConnection,
+    snapshot: &RegistrySnapshot,
+    now: DateTime<Utc>,
+    actor: Option<Uuid>,
+) -> Result<ImportReport, StorageError> {
+    let now = db_time(now);
+    let mut report = ImportReport::default();
+
+    let existing_members: HashMap<String, MemberRow> = members::table
+        .select(MemberRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| (row.member_number.clone(), row))
+        .collect();
+    let mut member_ids = HashMap::new();
+    let mut new_members = Vec::new();
+    for record in &snapshot.members {
+        let wanted = MemberRow {
+            id: Uuid::now_v7().to_string(),
+            member_number: record.member_number.as_str().to_owned(),
+            registration_number: record.registration_number.as_ref().map(|n| n.as_str().to_owned()),
+            name: record.name.as_str().to_owned(),
+            kana: record.kana.clone(),
+            name_search: member_search_key(record.name.as_str(), record.kana.as_deref()),
+            member_class: record.member_class.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        match existing_members.get(&wanted.member_number) {
+            Some(current) if current.data() == wanted.data() => {
+                report.members.unchanged += 1;
+                member_ids.insert(wanted.member_number.clone(), current.id.clone());
+            }
+            Some(current) => {
+                diesel::update(members::table.find(&current.id))
+                    .set((
+                        members::registration_number.eq(&wanted.registration_number),
+                        members::name.eq(&wanted.name),
+                        members::kana.eq(&wanted.kana),
+                        members::name_search.eq(&wanted.name_search),
+                        members::member_class.eq(&wanted.member_class),
+                        members::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                report.members.updated += 1;
+                member_ids.insert(wanted.member_number.clone(), current.id.clone());
+            }
+            None => {
+                report.members.created += 1;
+                member_ids.insert(wanted.member_number.clone(), wanted.id.clone());
+                new_members.push(wanted);
+            }
+        }
+    }
+    insert_members(conn, &new_members)?;
+
+    let existing_institutions: HashMap<String, InstitutionRow> = institutions::table
+        .select(InstitutionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| (row.institution_key.clone(), row))
+        .collect();
+    let mut institution_ids = HashMap::new();
+    let mut new_institutions = Vec::new();
+    for record in &snapshot.institutions {
+        let wanted = InstitutionRow {
+            id: Uuid::now_v7().to_string(),
+            institution_key: record.institution_key.clone(),
+            name: record.name.as_str().to_owned(),
+            name_search: match_key(record.name.as_str()),
+            kind: record.kind.as_str().to_owned(),
+            prefecture: record.prefecture.code(),
+            postal_code: record.postal_code.to_string(),
+            address: record.address.clone(),
+            phone: record.phone.as_str().to_owned(),
+            institution_code: record.institution_code.as_ref().map(|code| code.as_str().to_owned()),
+            created_at: now,
+            updated_at: now,
+        };
+        match existing_institutions.get(&wanted.institution_key) {
+            Some(current) if current.data() == wanted.data() => {
+                report.institutions.unchanged += 1;
+                institution_ids.insert(wanted.institution_key.clone(), current.id.clone());
+            }
+            Some(current) => {
+                diesel::update(institutions::table.find(&current.id))
+                    .set((
+                        institutions::name.eq(&wanted.name),
+                        institutions::name_search.eq(&wanted.name_search),
+                        institutions::kind.eq(&wanted.kind),
+                        institutions::prefecture.eq(&wanted.prefecture),
+                        institutions::postal_code.eq(&wanted.postal_code),
+                        institutions::address.eq(&wanted.address),
+                        institutions::phone.eq(&wanted.phone),
+                        institutions::institution_code.eq(&wanted.institution_code),
+                        institutions::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                report.institutions.updated += 1;
+                institution_ids.insert(wanted.institution_key.clone(), current.id.clone());
+            }
+            None => {
+                report.institutions.created += 1;
+                institution_ids.insert(wanted.institution_key.clone(), wanted.id.clone());
+                new_institutions.push(wanted);
+            }
+        }
+    }
+    insert_institutions(conn, &new_institutions)?;
+
+    let existing_links: HashMap<(String, String), String> = member_institutions::table
+        .select(AffiliationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| ((row.member_id, row.institution_id), row.role))
+        .collect();
+    let mut new_links = Vec::new();
+    let mut seen = HashSet::new();
+    for affiliation in &snapshot.affiliations {
+        let (Some(member_id), Some(institution_id)) = (
+            member_ids.get(affiliation.member_number.as_str()),
+            institution_ids.get(&affiliation.institution_key),
+        ) else {
+            return Err(StorageError::Other(
+                "registry snapshot links an unknown member or institution".into(),
+            ));
+        };
+        let key = (member_id.clone(), institution_id.clone());
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let role = affiliation.role.as_str();
+        match existing_links.get(&key) {
+            Some(current) if current == role => report.affiliations.unchanged += 1,
+            Some(_) => {
+                diesel::update(member_institutions::table.find((member_id, institution_id)))
+                    .set(member_institutions::role.eq(role))
+                    .execute(conn)?;
+                report.affiliations.updated += 1;
+            }
+            None => {
+                report.affiliations.created += 1;
+                new_links.push(AffiliationRow {
+                    member_id: key.0,
+                    institution_id: key.1,
+                    role: role.to_owned(),
+                });
+            }
+        }
+    }
+    insert_affiliations(conn, &new_links)?;
+    tracing::info!(
+        actor = ?actor,
+        members_created = report.members.created,
+        members_updated = report.members.updated,
+        institutions_created = report.institutions.created,
+        institutions_updated = report.institutions.updated,
+        "registry imported"
+    );
+    Ok(report)
+}
+
+// Multi-row INSERT does not compile through the multi-connection, so each dialect gets its arm.
+fn insert_members(conn: &mut DbConnection, rows: &[MemberRow]) -> Result<(), StorageError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(members::table).values(chunk).execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(members::table).values(chunk).execute(lite)?,
+        };
+    }
+    Ok(())
+}
+
+fn insert_institutions(conn: &mut DbConnection, rows: &[InstitutionRow]) -> Result<(), StorageError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(institutions::table).values(chunk).execute(pg)?
+            }
+            DbConnection::Sqlite(lite) => {
+                diesel::insert_into(institutions::table).values(chunk).execute(lite)?
+            }
+        };
+    }
+    Ok(())
+}
+
+fn insert_affiliations(conn: &mut DbConnection, rows: &[AffiliationRow]) -> Result<(), StorageError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(member_institutions::table).values(chunk).execute(pg)?
+            }
+            DbConnection::Sqlite(lite) => {
+                diesel::insert_into(member_institutions::table).values(chunk).execute(lite)?
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The member a caller's identifier names, with their institutions, ready for verification.
+pub fn member_for_identifier(
+    conn: &mut DbConnection,
+    identifier: &Identifier,
+) -> Result<Option<RegistryMember>, StorageError> {
+    let query = members::table.select(MemberRow::as_select());
+    let row = match identifier {
+        Identifier::Member(number) => {
+            query.filter(members::member_number.eq(number.as_str())).first(conn).optional()?
+        }
+        Identifier::Registration(number) => {
+            query.filter(members::registration_number.eq(number.as_str())).first(conn).optional()?
+        }
+    };
+    let Some(row) = row else { return Ok(None) };
+    let institutions = institutions_of(conn, std::slice::from_ref(&row.id))?;
+    let member_class = MemberClass::parse(&row.member_class)
+        .map_err(|_| corrupt("members.member_class", &row.member_class))?;
+    Ok(Some(RegistryMember {
+        id: parse_uuid("members.id", &row.id)?,
+        name: row.name,
+        kana: row.kana,
+        member_class,
+        institutions: institutions
+            .into_iter()
+            .map(|(_, institution)| RegistryInstitution {
+                id: institution.id,
+                name: institution.name,
+                prefecture: institution.prefecture,
+                address: institution.address,
+            })
+            .collect(),
+    }))
+}
+
+fn institutions_of(
+    conn: &mut DbConnection,
+    member_ids: &[String],
+) -> Result<Vec<(String, InstitutionDetail)>, StorageError> {
+    let rows: Vec<(String, String, InstitutionRow)> = member_institutions::table
+        .inner_join(institutions::table)
+        .filter(member_institutions::member_id.eq_any(member_ids))
+        .order(institutions::name.asc())
+        .select((member_institutions::member_id, member_institutions::role, InstitutionRow::as_select()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(member_id, role, row)| {
+            let detail = InstitutionDetail {
+                id: parse_uuid("institutions.id", &row.id)?,
+                kind: InstitutionKind::parse(&row.kind)
+                    .map_err(|_| corrupt("institutions.kind", &row.kind))?,
+                prefecture: PrefectureCode::parse(&row.prefecture)
+                    .map_err(|_| corrupt("institutions.prefecture", &row.prefecture))?,
+                role: AffiliationRole::parse(&role)
+                    .map_err(|_| corrupt("member_institutions.role", &role))?,
+                institution_key: row.institution_key,
+                name: row.name,
+                postal_code: row.postal_code,
+                address: row.address,
+                phone: row.phone,
+                institution_code: row.institution_code,
+            };
+            Ok((member_id, detail))
+        })
+        .collect()
+}
+
+/// Operators' lookup: digits find a member number, registration number, institution code or phone;
+/// text finds a member (name or kana) or an institution name containing it, after NFKC.
+pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<MemberDetail>, StorageError> {
+    let digits = strip_number(text);
+    let rows: Vec<MemberRow> = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        let registration = digits.trim_start_matches('0').to_owned();
+        let via_institution = member_institutions::table
+            .inner_join(institutions::table)
+            .filter(institutions::institution_code.eq(&digits).or(institutions::phone.eq(&digits)))
+            .select(member_institutions::member_id);
+        members::table
+            .filter(
+                members::member_number
+                    .eq(&digits)
+                    .or(members::registration_number.eq(&registration))
+                    .or(members::id.eq_any(via_institution)),
+            )
+            .order((members::name.asc(), members::member_number.asc()))
+            .limit(limit)
+            .select(MemberRow::as_select())
+            .load(conn)?
+    } else {
+        let pattern = format!("%{}%", escape_like(&match_key(text)));
+        let via_institution = member_institutions::table
+            .inner_join(institutions::table)
+            .filter(institutions::name_search.like(pattern.clone()).escape('\\'))
+            .select(member_institutions::member_id);
+        members::table
+            .filter(members::name_search.like(pattern).escape('\\').or(members::id.eq_any(via_institution)))
+            .order((members::name.asc(), members::member_number.asc()))
+            .limit(limit)
+            .select(MemberRow::as_select())
+            .load(conn)?
+    };
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut by_member: HashMap<String, Vec<InstitutionDetail>> = HashMap::new();
+    for (member_id, institution) in institutions_of(conn, &ids)? {
+        by_member.entry(member_id).or_default().push(institution);
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(MemberDetail {
+                id: parse_uuid("members.id", &row.id)?,
+                member_class: MemberClass::parse(&row.member_class)
+                    .map_err(|_| corrupt("members.member_class", &row.member_class))?,
+                institutions: by_member.remove(&row.id).unwrap_or_default(),
+                member_number: row.member_number,
+                registration_number: row.registration_number,
+                name: row.name,
+                kana: row.kana,
+            })
+        })
+        .collect()
+}

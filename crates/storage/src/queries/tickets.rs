@@ -1,0 +1,346 @@
+//! Tickets: gap-free yearly references, lookup by id or reference, repeat-caller links and the
+//! append-only audit trail.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+use hotline_domain::prefecture::PrefectureCode;
+use hotline_domain::ticket::{EventAction, TicketStatus};
+use uuid::Uuid;
+
+use crate::queries::calls::{self, CallRecord};
+use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
+use crate::schema::{api_tokens, ticket_events, ticket_links, tickets};
+use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
+
+/// How a ticket is named in a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketKey {
+    /// By row id.
+    Id(Uuid),
+    /// By reference, e.g. `HL-2026-000123`.
+    Reference(String),
+}
+
+/// The ticket's own columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketHeader {
+    /// Row id.
+    pub id: Uuid,
+    /// Human reference.
+    pub reference: String,
+    /// Status.
+    pub status: TicketStatus,
+    /// Optimistic-concurrency version, bumped by every change.
+    pub version: i64,
+    /// Registry member matched on the first call.
+    pub member_id: Option<Uuid>,
+    /// Registry institution matched on the first call.
+    pub institution_id: Option<Uuid>,
+    /// Prefecture of the institution (as claimed).
+    pub prefecture: PrefectureCode,
+    /// Start of the first call.
+    pub first_call_at: DateTime<Utc>,
+    /// Summary of the first call.
+    pub summary: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Token that opened it.
+    pub created_by: Uuid,
+}
+
+/// A ticket with its calls and links, for `GET /v1/tickets/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketDetail {
+    /// Own columns.
+    pub header: TicketHeader,
+    /// Earlier tickets of the same caller flagged when it was opened.
+    pub possible_repeat_of: Vec<RelatedTicket>,
+    /// Calls, oldest first.
+    pub calls: Vec<CallRecord>,
+}
+
+impl std::ops::Deref for TicketDetail {
+    type Target = TicketHeader;
+
+    fn deref(&self) -> &TicketHeader {
+        &self.header
+    }
+}
+
+/// An earlier ticket of the same caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedTicket {
+    /// Row id.
+    pub id: Uuid,
+    /// Reference.
+    pub reference: String,
+    /// Its status now.
+    pub status: TicketStatus,
+    /// Start of its first call.
+    pub first_call_at: DateTime<Utc>,
+    /// What matched: `member`, `institution` or `institution_name`.
+    pub matched_on: String,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// Row id.
+    pub id: Uuid,
+    /// Ticket.
+    pub ticket_id: Uuid,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Acting token.
+    pub actor_token_id: Uuid,
+    /// Its name.
+    pub actor_name: String,
+    /// Stable action name, e.g. `ticket.opened`.
+    pub action: String,
+    /// What changed.
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tickets)]
+#[diesel(check_for_backend(MultiBackend))]
+pub(crate) struct TicketRow {
+    pub(crate) id: String,
+    pub(crate) reference: String,
+    pub(crate) ref_year: i32,
+    pub(crate) ref_seq: i64,
+    pub(crate) status: String,
+    pub(crate) version: i64,
+    pub(crate) member_id: Option<String>,
+    pub(crate) institution_id: Option<String>,
+    pub(crate) prefecture: String,
+    pub(crate) institution_match: String,
+    pub(crate) first_call_at: NaiveDateTime,
+    pub(crate) summary: String,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) updated_at: NaiveDateTime,
+    pub(crate) created_by: String,
+}
+
+impl TicketRow {
+    pub(crate) fn into_header(self) -> Result<TicketHeader, StorageError> {
+        Ok(TicketHeader {
+            id: parse_uuid("tickets.id", &self.id)?,
+            status: TicketStatus::parse(&self.status).map_err(|_| corrupt("tickets.status", &self.status))?,
+            member_id: parse_opt_uuid("tickets.member_id", self.member_id.as_deref())?,
+            institution_id: parse_opt_uuid("tickets.institution_id", self.institution_id.as_deref())?,
+            prefecture: PrefectureCode::parse(&self.prefecture)
+                .map_err(|_| corrupt("tickets.prefecture", &self.prefecture))?,
+            created_by: parse_uuid("tickets.created_by", &self.created_by)?,
+            reference: self.reference,
+            version: self.version,
+            first_call_at: utc(self.first_call_at),
+            summary: self.summary,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct NextSeq {
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+}
+
+/// Takes the next number of `year` in the caller's transaction. The counter row is upserted and
+/// locked until commit, so concurrent tickets get consecutive numbers and a rolled-back ticket gives
+/// its number back: references have no gaps. Dialects differ only in placeholders.
+pub fn next_seq(conn: &mut DbConnection, year: i32) -> Result<i64, StorageError> {
+    const UPSERT: &str = "INSERT INTO ticket_counters (year, last_seq) VALUES (#, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_seq = ticket_counters.last_seq + 1 RETURNING last_seq";
+    let next = match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query(UPSERT.replace('#', "$1")).bind::<Integer, _>(year).get_result::<NextSeq>(pg)?
+        }
+        DbConnection::Sqlite(lite) => diesel::sql_query(UPSERT.replace('#', "?"))
+            .bind::<Integer, _>(year)
+            .get_result::<NextSeq>(lite)?,
+    };
+    Ok(next.last_seq)
+}
+
+/// Inserts a new ticket row.
+pub(crate) fn insert(conn: &mut DbConnection, row: &TicketRow) -> Result<(), StorageError> {
+    diesel::insert_into(tickets::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Marks a ticket changed: bumps its version and `updated_at`.
+pub(crate) fn touch(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<i64, StorageError> {
+    diesel::update(tickets::table.find(id.to_string()))
+        .set((tickets::version.eq(tickets::version + 1), tickets::updated_at.eq(db_time(at))))
+        .execute(conn)?;
+    Ok(tickets::table.find(id.to_string()).select(tickets::version).first(conn)?)
+}
+
+/// The ticket's own columns, by id or reference.
+pub fn find_header(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<TicketHeader>, StorageError> {
+    let query = tickets::table.select(TicketRow::as_select());
+    let row = match key {
+        TicketKey::Id(id) => query.filter(tickets::id.eq(id.to_string())).first(conn).optional()?,
+        TicketKey::Reference(reference) => {
+            query.filter(tickets::reference.eq(reference)).first(conn).optional()?
+        }
+    };
+    row.map(TicketRow::into_header).transpose()
+}
+
+/// A ticket with its calls and repeat-caller links.
+pub fn find(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<TicketDetail>, StorageError> {
+    let Some(header) = find_header(conn, key)? else {
+        return Ok(None);
+    };
+    let possible_repeat_of = related(conn, header.id)?;
+    let calls = calls::of_ticket(conn, header.id)?;
+    Ok(Some(TicketDetail { header, possible_repeat_of, calls }))
+}
+
+/// Tickets of the same caller since `since`: same registry member, same registry institution, or the
+/// same claimed institution name in the same prefecture (for callers the registry does not know).
+pub fn recent_for_caller(
+    conn: &mut DbConnection,
+    since: DateTime<Utc>,
+    member_id: Option<Uuid>,
+    institution_id: Option<Uuid>,
+    institution_match: &str,
+    prefecture: PrefectureCode,
+) -> Result<Vec<RelatedTicket>, StorageError> {
+    let rows: Vec<TicketRow> = tickets::table
+        .filter(tickets::first_call_at.ge(db_time(since)))
+        .filter(
+            tickets::member_id
+                .eq(member_id.map(|id| id.to_string()))
+                .or(tickets::institution_id.eq(institution_id.map(|id| id.to_string())))
+                .or(tickets::institution_match
+                    .eq(institution_match)
+                    .and(tickets::prefecture.eq(prefecture.code()))),
+        )
+        .order(tickets::first_call_at.desc())
+        .limit(20)
+        .select(TicketRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let matched_on = if member_id.is_some() && row.member_id == member_id.map(|id| id.to_string()) {
+                "member"
+            } else if institution_id.is_some()
+                && row.institution_id == institution_id.map(|id| id.to_string())
+            {
+                "institution"
+            } else {
+                "institution_name"
+            };
+            let header = row.into_header()?;
+            Ok(RelatedTicket {
+                id: header.id,
+                reference: header.reference,
+                status: header.status,
+                first_call_at: header.first_call_at,
+                matched_on: matched_on.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Records that `ticket_id` may repeat each of `related`.
+pub(crate) fn link_repeats(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    related: &[RelatedTicket],
+) -> Result<(), StorageError> {
+    for other in related {
+        diesel::insert_into(ticket_links::table)
+            .values((
+                ticket_links::ticket_id.eq(ticket_id.to_string()),
+                ticket_links::related_ticket_id.eq(other.id.to_string()),
+                ticket_links::reason.eq(format!("possible_repeat:{}", other.matched_on)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Earlier tickets flagged on this one.
+pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTicket>, StorageError> {
+    let rows: Vec<(String, TicketRow)> = ticket_links::table
+        .inner_join(tickets::table.on(tickets::id.eq(ticket_links::related_ticket_id)))
+        .filter(ticket_links::ticket_id.eq(ticket_id.to_string()))
+        .order(tickets::first_call_at.desc())
+        .select((ticket_links::reason, TicketRow::as_select()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(reason, row)| {
+            let header = row.into_header()?;
+            Ok(RelatedTicket {
+                id: header.id,
+                reference: header.reference,
+                status: header.status,
+                first_call_at: header.first_call_at,
+                matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(&reason).to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Appends an audit event.
+pub fn record_event(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    actor: Uuid,
+    at: DateTime<Utc>,
+    action: EventAction,
+    changes: &serde_json::Value,
+) -> Result<(), StorageError> {
+    diesel::insert_into(ticket_events::table)
+        .values((
+            ticket_events::id.eq(Uuid::now_v7().to_string()),
+            ticket_events::ticket_id.eq(ticket_id.to_string()),
+            ticket_events::occurred_at.eq(db_time(at)),
+            ticket_events::actor_token_id.eq(actor.to_string()),
+            ticket_events::action.eq(action.as_str()),
+            ticket_events::changes.eq(changes.to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A ticket's audit trail, oldest first (ids are UUID v7, so they break ties in time order).
+pub fn list_events(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<EventRecord>, StorageError> {
+    let rows: Vec<(String, String, NaiveDateTime, String, String, String, String)> = ticket_events::table
+        .inner_join(api_tokens::table.on(api_tokens::id.eq(ticket_events::actor_token_id)))
+        .filter(ticket_events::ticket_id.eq(ticket_id.to_string()))
+        .order((ticket_events::occurred_at.asc(), ticket_events::id.asc()))
+        .select((
+            ticket_events::id,
+            ticket_events::ticket_id,
+            ticket_events::occurred_at,
+            ticket_events::actor_token_id,
+            api_tokens::name,
+            ticket_events::action,
+            ticket_events::changes,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, ticket, occurred_at, actor, actor_name, action, changes)| {
+            Ok(EventRecord {
+                id: parse_uuid("ticket_events.id", &id)?,
+                ticket_id: parse_uuid("ticket_events.ticket_id", &ticket)?,
+                occurred_at: utc(occurred_at),
+                actor_token_id: parse_uuid("ticket_events.actor_token_id", &actor)?,
+                actor_name,
+                action,
+                changes: serde_json::from_str(&changes)
+                    .map_err(|_| corrupt("ticket_events.changes", &changes))?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,132 @@
+//! API tokens: only a SHA-256 of each secret is stored; revoked tokens stay for the audit trail.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use hotline_domain::role::Role;
+use uuid::Uuid;
+
+use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
+use crate::schema::api_tokens;
+use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
+
+/// A token as stored, without its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Row id; recorded as the actor of every write.
+    pub id: Uuid,
+    /// Human name, e.g. the desk or person it belongs to.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The admin token that made it; `None` when made with the CLI.
+    pub created_by: Option<Uuid>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token to insert.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Row id (UUID v7).
+    pub id: Uuid,
+    /// Human name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// SHA-256 hex of the secret.
+    pub token_hash: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Creating admin token, if any.
+    pub created_by: Option<Uuid>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+#[diesel(check_for_backend(MultiBackend))]
+struct TokenRow {
+    id: String,
+    name: String,
+    role: String,
+    token_hash: String,
+    created_at: NaiveDateTime,
+    created_by: Option<String>,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl TokenRow {
+    fn into_record(self) -> Result<TokenRecord, StorageError> {
+        Ok(TokenRecord {
+            id: parse_uuid("api_tokens.id", &self.id)?,
+            role: Role::parse(&self.role).map_err(|_| corrupt("api_tokens.role", &self.role))?,
+            name: self.name,
+            created_at: utc(self.created_at),
+            created_by: parse_opt_uuid("api_tokens.created_by", self.created_by.as_deref())?,
+            revoked_at: self.revoked_at.map(utc),
+        })
+    }
+}
+
+/// Stores a new token.
+pub fn create(conn: &mut DbConnection, token: &NewToken) -> Result<TokenRecord, StorageError> {
+    let row = TokenRow {
+        id: token.id.to_string(),
+        name: token.name.clone(),
+        role: token.role.as_str().to_owned(),
+        token_hash: token.token_hash.clone(),
+        created_at: db_time(token.created_at),
+        created_by: token.created_by.map(|id| id.to_string()),
+        revoked_at: None,
+    };
+    diesel::insert_into(api_tokens::table).values(&row).execute(conn)?;
+    row.into_record()
+}
+
+/// The unrevoked token with this hash, if any: what authentication asks on every request.
+pub fn find_active_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRecord>, StorageError> {
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TokenRow::into_record)
+        .transpose()
+}
+
+/// All tokens, oldest first.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
+    api_tokens::table
+        .order(api_tokens::created_at.asc())
+        .select(TokenRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(TokenRow::into_record)
+        .collect()
+}
+
+/// Revokes a token (keeping the first revocation time if already revoked).
+pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<TokenRecord, StorageError> {
+    diesel::update(
+        api_tokens::table.filter(api_tokens::id.eq(id.to_string())).filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(db_time(at)))
+    .execute(conn)?;
+    api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()
+}
+
+/// Number of unrevoked tokens with at least this role; the CLI warns when no admin is left.
+pub fn count_active_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StorageError> {
+    let roles: Vec<&str> = [Role::Operator, Role::Supervisor, Role::Admin]
+        .into_iter()
+        .filter(|r| r.allows(role))
+        .map(Role::as_str)
+        .collect();
+    Ok(api_tokens::table
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::role.eq_any(roles))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,0 +1,3 @@
+DROP TABLE member_institutions;
+DROP TABLE members;
+DROP TABLE institutions;
