@@ -86,8 +86,7 @@ impl NewCall {
         }
         let caller_name = errors.check(Name::parse("caller_name", form.caller_name));
         let caller_role = errors.check(CallerRole::parse(form.caller_role));
-        let callback_phone =
-            errors.check(PhoneNumber::parse("callback_phone", form.callback_phone));
+        let callback_phone = errors.check(PhoneNumber::parse("callback_phone", form.callback_phone));
         let member_name = match (form.member_name, caller_role) {
             (Some(name), _) => errors.check(Name::parse("member_name", name)),
             (None, Some(CallerRole::Member)) => caller_name.clone(),
@@ -102,16 +101,12 @@ impl NewCall {
             }
         };
         let institution_name = errors.check(Name::parse("institution.name", form.institution_name));
-        let institution_address = errors.check(required_text(
-            "institution.address",
-            form.institution_address,
-            ADDRESS_MAX_CHARS,
-        ));
-        let prefecture = errors
-            .check(PrefectureCode::parse(form.prefecture).map_err(|e| e.under("institution")));
-        let identifier = IdentifierKind::parse(form.identifier_kind)
-            .map_err(|e| e.under("identifier"))
-            .and_then(|kind| {
+        let institution_address =
+            errors.check(required_text("institution.address", form.institution_address, ADDRESS_MAX_CHARS));
+        let prefecture =
+            errors.check(PrefectureCode::parse(form.prefecture).map_err(|e| e.under("institution")));
+        let identifier =
+            IdentifierKind::parse(form.identifier_kind).map_err(|e| e.under("identifier")).and_then(|kind| {
                 Identifier::parse(kind, form.identifier_value).map_err(|e| e.under("identifier"))
             });
         let identifier = errors.check(identifier);
@@ -142,13 +137,7 @@ impl NewCall {
                 caller_name,
                 caller_role,
                 callback_phone,
-                claim: Claim {
-                    member_name,
-                    institution_name,
-                    institution_address,
-                    prefecture,
-                    identifier,
-                },
+                claim: Claim { member_name, institution_name, institution_address, prefecture, identifier },
                 summary,
                 ticket_id: form.ticket_id,
             }),
@@ -165,9 +154,7 @@ mod tests {
     use crate::identifiers::RegistrationNumber;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 21, 1, 0, 0)
-            .single()
-            .expect("valid instant")
+        Utc.with_ymd_and_hms(2026, 11, 21, 1, 0, 0).single().expect("valid instant")
     }
 
     fn skew() -> Duration {
@@ -198,10 +185,7 @@ mod tests {
     #[test]
     fn valid_form_parses_into_a_new_call_with_a_claim() {
         let ticket = Uuid::from_u128(7);
-        let form = CallForm {
-            ticket_id: Some(ticket),
-            ..valid_form()
-        };
+        let form = CallForm { ticket_id: Some(ticket), ..valid_form() };
         let call = NewCall::parse(&form, now(), skew()).expect("valid form");
         assert_eq!(call.started_at, now());
         assert_eq!(call.caller_name.as_str(), "佐藤 花子");
@@ -215,10 +199,7 @@ mod tests {
             call.claim.identifier,
             Identifier::Registration(RegistrationNumber::parse("12345").expect("valid"))
         );
-        assert_eq!(
-            call.summary,
-            "電子カルテが開けない。身代金要求の画面が出ている。"
-        );
+        assert_eq!(call.summary, "電子カルテが開けない。身代金要求の画面が出ている。");
         assert_eq!(call.ticket_id, Some(ticket));
     }
 
@@ -239,19 +220,13 @@ mod tests {
             ..valid_form()
         };
         let call = NewCall::parse(&form, now(), skew()).expect("valid form");
-        assert_eq!(
-            call.summary,
-            "①ＰＣが起動しない\n②身代金要求の画面が出ている"
-        );
+        assert_eq!(call.summary, "①ＰＣが起動しない\n②身代金要求の画面が出ている");
     }
 
     #[test]
     fn member_number_identifier_is_accepted() {
-        let form = CallForm {
-            identifier_kind: "member_number",
-            identifier_value: "0123-456-789",
-            ..valid_form()
-        };
+        let form =
+            CallForm { identifier_kind: "member_number", identifier_value: "0123-456-789", ..valid_form() };
         let call = NewCall::parse(&form, now(), skew()).expect("valid form");
         assert_eq!(call.claim.identifier.kind(), IdentifierKind::MemberNumber);
         assert_eq!(call.claim.identifier.value(), "0123456789");
@@ -288,35 +263,22 @@ mod tests {
                 "summary",
             ]
         );
-        let prefecture = errors
-            .0
-            .iter()
-            .find(|e| e.field == "institution.prefecture")
-            .expect("prefecture error");
+        let prefecture =
+            errors.0.iter().find(|e| e.field == "institution.prefecture").expect("prefecture error");
         assert_eq!(prefecture.detail, "prefecture must be 01–47, got 48");
         assert_eq!(errors.to_string(), "9 invalid field(s)");
     }
 
     #[test]
     fn two_bad_fields_give_exactly_two_errors() {
-        let form = CallForm {
-            prefecture: "abc",
-            identifier_value: "12a",
-            ..valid_form()
-        };
+        let form = CallForm { prefecture: "abc", identifier_value: "12a", ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("two bad fields");
-        assert_eq!(
-            fields(&errors),
-            vec!["institution.prefecture", "identifier.value"]
-        );
+        assert_eq!(fields(&errors), vec!["institution.prefecture", "identifier.value"]);
     }
 
     #[test]
     fn unknown_identifier_kind_is_reported_on_identifier_kind() {
-        let form = CallForm {
-            identifier_kind: "passport",
-            ..valid_form()
-        };
+        let form = CallForm { identifier_kind: "passport", ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("bad kind");
         assert_eq!(fields(&errors), vec!["identifier.kind"]);
     }
@@ -324,33 +286,17 @@ mod tests {
     #[test]
     fn too_long_summary_is_refused() {
         let long = "あ".repeat(SUMMARY_MAX_CHARS + 1);
-        let form = CallForm {
-            summary: &long,
-            ..valid_form()
-        };
+        let form = CallForm { summary: &long, ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("too long");
         assert_eq!(fields(&errors), vec!["summary"]);
         let longest = "あ".repeat(SUMMARY_MAX_CHARS);
-        assert!(
-            NewCall::parse(
-                &CallForm {
-                    summary: &longest,
-                    ..valid_form()
-                },
-                now(),
-                skew()
-            )
-            .is_ok()
-        );
+        assert!(NewCall::parse(&CallForm { summary: &longest, ..valid_form() }, now(), skew()).is_ok());
     }
 
     #[test]
     fn too_long_address_is_refused() {
         let long = "あ".repeat(ADDRESS_MAX_CHARS + 1);
-        let form = CallForm {
-            institution_address: &long,
-            ..valid_form()
-        };
+        let form = CallForm { institution_address: &long, ..valid_form() };
         assert_eq!(
             fields(&NewCall::parse(&form, now(), skew()).expect_err("too long")),
             vec!["institution.address"]
@@ -360,26 +306,16 @@ mod tests {
     #[test]
     fn start_more_than_the_skew_in_the_future_is_refused() {
         let started = (now() + skew() + Duration::seconds(1)).fixed_offset();
-        let form = CallForm {
-            started_at: Some(started),
-            ..valid_form()
-        };
+        let form = CallForm { started_at: Some(started), ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("in the future");
         assert_eq!(fields(&errors), vec!["started_at"]);
-        assert!(
-            errors.0[0].detail.contains("300 s"),
-            "{}",
-            errors.0[0].detail
-        );
+        assert!(errors.0[0].detail.contains("300 s"), "{}", errors.0[0].detail);
     }
 
     #[test]
     fn start_within_the_skew_in_the_future_is_accepted() {
         for ahead in [Duration::zero(), Duration::seconds(1), skew()] {
-            let form = CallForm {
-                started_at: Some((now() + ahead).fixed_offset()),
-                ..valid_form()
-            };
+            let form = CallForm { started_at: Some((now() + ahead).fixed_offset()), ..valid_form() };
             let call = NewCall::parse(&form, now(), skew()).expect("within the skew");
             assert_eq!(call.started_at, now() + ahead);
         }
@@ -388,17 +324,9 @@ mod tests {
     #[test]
     fn start_given_with_a_jst_offset_is_stored_as_the_same_instant() {
         let started = DateTime::parse_from_rfc3339("2026-11-21T09:30:00+09:00").expect("valid");
-        let form = CallForm {
-            started_at: Some(started),
-            ..valid_form()
-        };
+        let form = CallForm { started_at: Some(started), ..valid_form() };
         let call = NewCall::parse(&form, now(), skew()).expect("in the past");
-        assert_eq!(
-            call.started_at,
-            Utc.with_ymd_and_hms(2026, 11, 21, 0, 30, 0)
-                .single()
-                .expect("valid")
-        );
+        assert_eq!(call.started_at, Utc.with_ymd_and_hms(2026, 11, 21, 0, 30, 0).single().expect("valid"));
     }
 
     #[test]
@@ -409,12 +337,10 @@ mod tests {
 
     #[test]
     fn member_name_defaults_to_the_caller_name_when_the_caller_is_the_member() {
-        let form = CallForm {
-            caller_role: "member",
-            caller_name: "山田　太郎",
-            member_name: None,
-            ..valid_form()
-        };
+        let form =
+            CallForm {
+                caller_role: "member", caller_name: "山田　太郎", member_name: None, ..valid_form()
+            };
         let call = NewCall::parse(&form, now(), skew()).expect("valid form");
         assert_eq!(call.caller_role, CallerRole::Member);
         assert_eq!(call.claim.member_name.as_str(), "山田\u{3000}太郎");
@@ -434,15 +360,8 @@ mod tests {
 
     #[test]
     fn member_name_is_required_for_every_other_caller_role() {
-        for role in CallerRole::ALL
-            .into_iter()
-            .filter(|role| *role != CallerRole::Member)
-        {
-            let form = CallForm {
-                caller_role: role.as_str(),
-                member_name: None,
-                ..valid_form()
-            };
+        for role in CallerRole::ALL.into_iter().filter(|role| *role != CallerRole::Member) {
+            let form = CallForm { caller_role: role.as_str(), member_name: None, ..valid_form() };
             let errors = NewCall::parse(&form, now(), skew()).expect_err(role.as_str());
             assert_eq!(fields(&errors), vec!["member_name"], "{}", role.as_str());
         }
@@ -450,23 +369,14 @@ mod tests {
 
     #[test]
     fn missing_member_name_is_not_reported_when_the_role_itself_is_unreadable() {
-        let form = CallForm {
-            caller_role: "membr",
-            member_name: None,
-            ..valid_form()
-        };
+        let form = CallForm { caller_role: "membr", member_name: None, ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("bad role");
         assert_eq!(fields(&errors), vec!["caller_role"]);
     }
 
     #[test]
     fn member_caller_with_a_bad_name_gets_one_error_not_two() {
-        let form = CallForm {
-            caller_role: "member",
-            caller_name: "",
-            member_name: None,
-            ..valid_form()
-        };
+        let form = CallForm { caller_role: "member", caller_name: "", member_name: None, ..valid_form() };
         let errors = NewCall::parse(&form, now(), skew()).expect_err("bad name");
         assert_eq!(fields(&errors), vec!["caller_name"]);
     }

@@ -14,19 +14,13 @@ pub struct FieldError {
 impl FieldError {
     /// Builds an error for `field`, so call sites read like the rule they enforce.
     pub fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            detail: detail.into(),
-        }
+        Self { field: field.into(), detail: detail.into() }
     }
 
     /// Re-roots a nested error under a parent field, so parsers of sub-objects stay unaware of their parent.
     pub fn under(mut self, parent: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            parent.to_owned()
-        } else {
-            format!("{parent}.{}", self.field)
-        };
+        self.field =
+            if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
         self
     }
 }
@@ -83,25 +77,14 @@ mod tests {
     #[test]
     fn field_error_displays_field_and_detail() {
         let error = FieldError::new("prefecture", "prefecture must be 01–47, got 48");
-        assert_eq!(
-            error.to_string(),
-            "prefecture: prefecture must be 01–47, got 48"
-        );
+        assert_eq!(error.to_string(), "prefecture: prefecture must be 01–47, got 48");
     }
 
     #[test]
     fn under_prefixes_the_parent_path() {
+        assert_eq!(FieldError::new("prefecture", "x").under("institution").field, "institution.prefecture");
         assert_eq!(
-            FieldError::new("prefecture", "x")
-                .under("institution")
-                .field,
-            "institution.prefecture"
-        );
-        assert_eq!(
-            FieldError::new("value", "x")
-                .under("identifier")
-                .under("claim")
-                .field,
+            FieldError::new("value", "x").under("identifier").under("claim").field,
             "claim.identifier.value"
         );
         assert_eq!(FieldError::new("", "x").under("summary").field, "summary");
@@ -112,10 +95,7 @@ mod tests {
         let mut errors = ValidationErrors::default();
         assert_eq!(errors.check(Ok::<_, FieldError>(1)), Some(1));
         assert!(errors.is_empty());
-        assert_eq!(
-            errors.check(Err::<i32, _>(FieldError::new("a", "bad a"))),
-            None
-        );
+        assert_eq!(errors.check(Err::<i32, _>(FieldError::new("a", "bad a"))), None);
         errors.push(FieldError::new("b", "bad b"));
         assert!(!errors.is_empty());
         assert_eq!(errors.to_string(), "2 invalid field(s)");

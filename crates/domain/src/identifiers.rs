@@ -23,23 +23,14 @@ impl RegistrationNumber {
         let field = "registration_number";
         let digits = strip_number(input);
         if digits.is_empty() {
-            return Err(FieldError::new(
-                field,
-                "registration number must not be empty",
-            ));
+            return Err(FieldError::new(field, "registration number must not be empty"));
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new(
-                field,
-                "registration number must contain only digits",
-            ));
+            return Err(FieldError::new(field, "registration number must contain only digits"));
         }
         let canonical = digits.trim_start_matches('0');
         if canonical.is_empty() {
-            return Err(FieldError::new(
-                field,
-                "registration number must not be zero",
-            ));
+            return Err(FieldError::new(field, "registration number must not be zero"));
         }
         if canonical.len() > REGISTRATION_NUMBER_MAX_DIGITS {
             return Err(FieldError::new(
@@ -75,18 +66,12 @@ impl MemberNumber {
         let field = "member_number";
         let digits = strip_number(input);
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new(
-                field,
-                "member number must contain only digits",
-            ));
+            return Err(FieldError::new(field, "member number must contain only digits"));
         }
         if digits.len() != MEMBER_NUMBER_DIGITS {
             return Err(FieldError::new(
                 field,
-                format!(
-                    "member number must be exactly {MEMBER_NUMBER_DIGITS} digits, got {}",
-                    digits.len()
-                ),
+                format!("member number must be exactly {MEMBER_NUMBER_DIGITS} digits, got {}", digits.len()),
             ));
         }
         Ok(Self(digits))
@@ -130,9 +115,7 @@ impl IdentifierKind {
             "member_number" => Ok(Self::MemberNumber),
             other => Err(FieldError::new(
                 "kind",
-                format!(
-                    "identifier kind must be registration_number or member_number, got {other:?}"
-                ),
+                format!("identifier kind must be registration_number or member_number, got {other:?}"),
             )),
         }
     }
@@ -151,9 +134,7 @@ impl Identifier {
     /// Parses `value` as the number `kind` names; the field of any error is `value`.
     pub fn parse(kind: IdentifierKind, value: &str) -> Result<Self, FieldError> {
         let parsed = match kind {
-            IdentifierKind::RegistrationNumber => {
-                RegistrationNumber::parse(value).map(Self::Registration)
-            }
+            IdentifierKind::RegistrationNumber => RegistrationNumber::parse(value).map(Self::Registration),
             IdentifierKind::MemberNumber => MemberNumber::parse(value).map(Self::Member),
         };
         parsed.map_err(|mut error| {
@@ -184,10 +165,7 @@ mod tests {
     use super::*;
 
     fn registration(input: &str) -> String {
-        RegistrationNumber::parse(input)
-            .expect("a valid registration number")
-            .as_str()
-            .to_owned()
+        RegistrationNumber::parse(input).expect("a valid registration number").as_str().to_owned()
     }
 
     #[test]
@@ -204,17 +182,9 @@ mod tests {
 
     #[test]
     fn registration_number_drops_leading_zeros_so_padded_and_short_forms_are_equal() {
-        assert_eq!(
-            RegistrationNumber::parse("000123"),
-            RegistrationNumber::parse("123")
-        );
+        assert_eq!(RegistrationNumber::parse("000123"), RegistrationNumber::parse("123"));
         assert_eq!(registration("000123"), "123");
-        assert_eq!(
-            RegistrationNumber::parse("０１２３４５")
-                .expect("valid")
-                .to_string(),
-            "12345"
-        );
+        assert_eq!(RegistrationNumber::parse("０１２３４５").expect("valid").to_string(), "12345");
     }
 
     #[test]
@@ -227,11 +197,7 @@ mod tests {
     fn registration_number_of_seven_digits_is_refused_naming_the_maximum() {
         let error = RegistrationNumber::parse("1234567").expect_err("seven digits");
         assert_eq!(error.field, "registration_number");
-        assert!(
-            error.detail.contains("at most 6 digits"),
-            "{}",
-            error.detail
-        );
+        assert!(error.detail.contains("at most 6 digits"), "{}", error.detail);
         assert!(error.detail.contains("got 7"), "{}", error.detail);
     }
 
@@ -265,39 +231,17 @@ mod tests {
 
     #[test]
     fn member_number_accepts_full_width_digits_hyphens_and_spaces() {
-        assert_eq!(
-            MemberNumber::parse("０１２３４５６７８９")
-                .expect("valid")
-                .as_str(),
-            "0123456789"
-        );
-        assert_eq!(
-            MemberNumber::parse("01234-56789").expect("valid").as_str(),
-            "0123456789"
-        );
-        assert_eq!(
-            MemberNumber::parse(" 0123 456 789 ")
-                .expect("valid")
-                .as_str(),
-            "0123456789"
-        );
+        assert_eq!(MemberNumber::parse("０１２３４５６７８９").expect("valid").as_str(), "0123456789");
+        assert_eq!(MemberNumber::parse("01234-56789").expect("valid").as_str(), "0123456789");
+        assert_eq!(MemberNumber::parse(" 0123 456 789 ").expect("valid").as_str(), "0123456789");
     }
 
     #[test]
     fn member_number_of_nine_or_eleven_digits_is_refused_with_the_count() {
         let error = MemberNumber::parse("123456789").expect_err("nine digits");
-        assert_eq!(
-            error,
-            FieldError::new(
-                "member_number",
-                "member number must be exactly 10 digits, got 9"
-            )
-        );
+        assert_eq!(error, FieldError::new("member_number", "member number must be exactly 10 digits, got 9"));
         let error = MemberNumber::parse("01234567890").expect_err("eleven digits");
-        assert_eq!(
-            error.detail,
-            "member number must be exactly 10 digits, got 11"
-        );
+        assert_eq!(error.detail, "member number must be exactly 10 digits, got 11");
     }
 
     #[test]
@@ -305,18 +249,12 @@ mod tests {
         let error = MemberNumber::parse("12345abcde").expect_err("letters");
         assert_eq!(error.detail, "member number must contain only digits");
         let error = MemberNumber::parse("").expect_err("empty");
-        assert_eq!(
-            error.detail,
-            "member number must be exactly 10 digits, got 0"
-        );
+        assert_eq!(error.detail, "member number must be exactly 10 digits, got 0");
     }
 
     #[test]
     fn identifier_kind_round_trips_through_its_name() {
-        for kind in [
-            IdentifierKind::RegistrationNumber,
-            IdentifierKind::MemberNumber,
-        ] {
+        for kind in [IdentifierKind::RegistrationNumber, IdentifierKind::MemberNumber] {
             assert_eq!(IdentifierKind::parse(kind.as_str()), Ok(kind));
         }
         let error = IdentifierKind::parse("passport").expect_err("unknown kind");
@@ -326,12 +264,8 @@ mod tests {
 
     #[test]
     fn identifier_parse_dispatches_on_kind() {
-        let registration =
-            Identifier::parse(IdentifierKind::RegistrationNumber, "０１２３").expect("valid");
-        assert_eq!(
-            registration,
-            Identifier::Registration(RegistrationNumber::parse("123").expect("valid"))
-        );
+        let registration = Identifier::parse(IdentifierKind::RegistrationNumber, "０１２３").expect("valid");
+        assert_eq!(registration, Identifier::Registration(RegistrationNumber::parse("123").expect("valid")));
         assert_eq!(registration.kind(), IdentifierKind::RegistrationNumber);
         assert_eq!(registration.value(), "123");
 
@@ -342,12 +276,11 @@ mod tests {
 
     #[test]
     fn identifier_parse_reports_errors_on_field_value() {
-        let error = Identifier::parse(IdentifierKind::RegistrationNumber, "1234567")
-            .expect_err("seven digits");
+        let error =
+            Identifier::parse(IdentifierKind::RegistrationNumber, "1234567").expect_err("seven digits");
         assert_eq!(error.field, "value");
         assert!(error.detail.contains("at most 6 digits"));
-        let error =
-            Identifier::parse(IdentifierKind::MemberNumber, "123").expect_err("three digits");
+        let error = Identifier::parse(IdentifierKind::MemberNumber, "123").expect_err("three digits");
         assert_eq!(error.field, "value");
         assert!(error.detail.contains("exactly 10 digits"));
     }

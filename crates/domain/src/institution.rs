@@ -37,9 +37,7 @@ impl InstitutionKind {
             "care_facility" => Ok(Self::CareFacility),
             other => Err(FieldError::new(
                 "kind",
-                format!(
-                    "institution kind must be hospital, clinic or care_facility, got {other:?}"
-                ),
+                format!("institution kind must be hospital, clinic or care_facility, got {other:?}"),
             )),
         }
     }
@@ -121,17 +119,10 @@ mod tests {
 
     #[test]
     fn institution_kind_round_trips_through_its_name() {
-        for kind in [
-            InstitutionKind::Hospital,
-            InstitutionKind::Clinic,
-            InstitutionKind::CareFacility,
-        ] {
+        for kind in [InstitutionKind::Hospital, InstitutionKind::Clinic, InstitutionKind::CareFacility] {
             assert_eq!(InstitutionKind::parse(kind.as_str()), Ok(kind));
         }
-        assert_eq!(
-            InstitutionKind::parse(" clinic "),
-            Ok(InstitutionKind::Clinic)
-        );
+        assert_eq!(InstitutionKind::parse(" clinic "), Ok(InstitutionKind::Clinic));
         let error = InstitutionKind::parse("pharmacy").expect_err("unknown kind");
         assert_eq!(error.field, "kind");
         assert!(error.detail.contains("\"pharmacy\""), "{}", error.detail);
@@ -155,10 +146,7 @@ mod tests {
 
     #[test]
     fn postal_code_keeps_leading_zeros() {
-        assert_eq!(
-            PostalCode::parse("060-0001").expect("valid").to_string(),
-            "060-0001"
-        );
+        assert_eq!(PostalCode::parse("060-0001").expect("valid").to_string(), "060-0001");
     }
 
     #[test]
@@ -166,13 +154,7 @@ mod tests {
         for input in ["113-862", "113-86211", "", "abc-defg", "113-862a", "〒"] {
             let error = PostalCode::parse(input).expect_err(input);
             assert_eq!(error.field, "postal_code");
-            assert!(
-                error
-                    .detail
-                    .starts_with("postal code must be 7 digits (NNN-NNNN)"),
-                "{}",
-                error.detail
-            );
+            assert!(error.detail.starts_with("postal code must be 7 digits (NNN-NNNN)"), "{}", error.detail);
         }
     }
 
@@ -181,17 +163,10 @@ mod tests {
         let code = MedicalInstitutionCode::parse("1312345678").expect("valid");
         assert_eq!(code.as_str(), "1312345678");
         assert_eq!(
-            MedicalInstitutionCode::parse("１３１２３４５６７８")
-                .expect("valid")
-                .as_str(),
+            MedicalInstitutionCode::parse("１３１２３４５６７８").expect("valid").as_str(),
             "1312345678"
         );
-        assert_eq!(
-            MedicalInstitutionCode::parse("13-1-23-4567-8")
-                .expect("valid")
-                .as_str(),
-            "1312345678"
-        );
+        assert_eq!(MedicalInstitutionCode::parse("13-1-23-4567-8").expect("valid").as_str(), "1312345678");
     }
 
     #[test]
@@ -206,11 +181,7 @@ mod tests {
         for code in ["1302345678", "1322345678", "1352345678", "1392345678"] {
             let error = MedicalInstitutionCode::parse(code).expect_err(code);
             assert_eq!(error.field, "institution_code");
-            assert!(
-                error.detail.contains("3rd digit must be 1, 3 or 4"),
-                "{}",
-                error.detail
-            );
+            assert!(error.detail.contains("3rd digit must be 1, 3 or 4"), "{}", error.detail);
         }
     }
 
@@ -219,11 +190,7 @@ mod tests {
         for code in ["0012345678", "4812345678", "9912345678"] {
             let error = MedicalInstitutionCode::parse(code).expect_err(code);
             assert_eq!(error.field, "institution_code");
-            assert!(
-                error.detail.contains("prefecture 01–47"),
-                "{}",
-                error.detail
-            );
+            assert!(error.detail.contains("prefecture 01–47"), "{}", error.detail);
         }
     }
 
@@ -232,11 +199,7 @@ mod tests {
         for code in ["131234567", "13123456789", "13123456a8", ""] {
             let error = MedicalInstitutionCode::parse(code).expect_err(code);
             assert_eq!(error.field, "institution_code");
-            assert!(
-                error.detail.contains("must be 10 digits"),
-                "{}",
-                error.detail
-            );
+            assert!(error.detail.contains("must be 10 digits"), "{}", error.detail);
         }
     }
 }

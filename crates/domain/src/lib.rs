@@ -2,17 +2,131 @@
 //! ticket references. No I/O and no clock: every function that depends on time takes it as a parameter,
 //! so the rules can be tested exhaustively and reused by storage, API and CLI alike.
 
+/// Gives a fieldless enum its stable wire names: `ALL`, `as_str` and `parse` (whose error names the
+/// field and lists the accepted names). Defined before the modules so they can all use it.
+macro_rules! wire_names {
+    ($ty:ty, $field:literal { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in documentation order.
+            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
+
+            /// Stable storage and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$ty>::$variant => $name),+ }
+            }
+
+            /// Reads a stored or given name.
+            pub fn parse(input: &str) -> Result<Self, $crate::FieldError> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == input).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|value| value.as_str()).collect();
+                    $crate::FieldError::new(
+                        $field,
+                        format!("{} must be one of {}, got {input:?}", $field, names.join(", ")),
+                    )
+                })
+            }
+        }
+    };
+}
+
 pub mod call;
+pub mod callback;
+pub mod clocks;
 pub mod error;
+pub mod holidays;
 pub mod identifiers;
 pub mod institution;
+pub mod office_hours;
 pub mod person;
 pub mod prefecture;
+pub mod referral;
 pub mod registry;
 pub mod role;
 pub mod schedule;
+pub mod sla;
 pub mod text;
 pub mod ticket;
+pub mod triage;
 pub mod verification;
+pub mod workflow;
 
 pub use error::{FieldError, ValidationErrors};
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    use serde::de::value::Error as DeError;
+
+    use crate::referral::{ConsentGiver, ReferralAction, ReferralKind, ReferralStatus};
+    use crate::triage::{Category, IncidentKind, Priority};
+
+    /// For one enum using `wire_names!`: names are unique and non-empty, `parse(as_str(v)) == v` for
+    /// every value, serde reads the same names, and an unknown name is refused naming the field and
+    /// listing every accepted name in order.
+    macro_rules! check_wire_names {
+        ($ty:ty, $field:literal, [$($name:literal),+ $(,)?]) => {{
+            let expected: &[&str] = &[$($name),+];
+            let names: Vec<&str> = <$ty>::ALL.iter().map(|value| value.as_str()).collect();
+            assert_eq!(names, expected, stringify!($ty));
+            for value in <$ty>::ALL.iter().copied() {
+                assert_eq!(<$ty>::parse(value.as_str()), Ok(value), "{}", value.as_str());
+                let from_serde = <$ty>::deserialize(value.as_str().into_deserializer())
+                    .map_err(|e: DeError| e.to_string());
+                assert_eq!(from_serde, Ok(value), "serde name of {}", value.as_str());
+            }
+            for (i, name) in names.iter().enumerate() {
+                assert!(!name.is_empty() && !names[i + 1..].contains(name), "{name} is not unique");
+            }
+            for unknown in ["", "unknown", &names[0].to_uppercase(), &format!(" {}", names[0])] {
+                if names.contains(&unknown) {
+                    continue;
+                }
+                let error = <$ty>::parse(unknown).expect_err(unknown);
+                assert_eq!(error.field, $field);
+                assert_eq!(
+                    error.detail,
+                    format!("{} must be one of {}, got {unknown:?}", $field, expected.join(", "))
+                );
+            }
+        }};
+    }
+
+    #[test]
+    fn every_wire_named_enum_round_trips_and_lists_its_names() {
+        check_wire_names!(
+            Category,
+            "category",
+            ["everyday_trouble", "serious_incident", "preventive_consultation", "out_of_scope"]
+        );
+        check_wire_names!(
+            IncidentKind,
+            "incident_kind",
+            [
+                "ransomware",
+                "malware",
+                "unauthorized_access",
+                "data_leak",
+                "website_defacement",
+                "network_trouble",
+                "other",
+                "none",
+            ]
+        );
+        check_wire_names!(Priority, "priority", ["P1", "P2", "P3", "P4"]);
+        check_wire_names!(ReferralKind, "kind", ["forensic", "legal", "police"]);
+        check_wire_names!(
+            ReferralStatus,
+            "status",
+            ["requested", "accepted", "completed", "declined", "cancelled"]
+        );
+        check_wire_names!(ReferralAction, "action", ["accept", "complete", "decline", "cancel"]);
+        check_wire_names!(ConsentGiver, "consent.given_by", ["member", "delegate"]);
+    }
+
+    #[test]
+    fn an_unknown_name_reads_as_a_sentence() {
+        let error = Priority::parse("urgent").expect_err("unknown");
+        assert_eq!(error.to_string(), "priority: priority must be one of P1, P2, P3, P4, got \"urgent\"");
+    }
+}

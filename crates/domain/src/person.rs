@@ -49,10 +49,7 @@ impl PhoneNumber {
         if valid {
             Ok(Self(digits))
         } else {
-            Err(FieldError::new(
-                field,
-                "phone number must be 10 or 11 digits starting with 0 (or +81)",
-            ))
+            Err(FieldError::new(field, "phone number must be 10 or 11 digits starting with 0 (or +81)"))
         }
     }
 
@@ -81,13 +78,8 @@ pub enum CallerRole {
 
 impl CallerRole {
     /// Every role, for error messages and documentation.
-    pub const ALL: [CallerRole; 5] = [
-        Self::Member,
-        Self::Doctor,
-        Self::Staff,
-        Self::AssociationStaff,
-        Self::CareFacilityStaff,
-    ];
+    pub const ALL: [CallerRole; 5] =
+        [Self::Member, Self::Doctor, Self::Staff, Self::AssociationStaff, Self::CareFacilityStaff];
 
     /// Stable storage and wire name.
     pub fn as_str(self) -> &'static str {
@@ -102,18 +94,15 @@ impl CallerRole {
 
     /// Reads the stored name back.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == input)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "caller_role",
-                    format!(
-                        "caller role must be one of {}, got {input:?}",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
+        Self::ALL.into_iter().find(|role| role.as_str() == input).ok_or_else(|| {
+            FieldError::new(
+                "caller_role",
+                format!(
+                    "caller role must be one of {}, got {input:?}",
+                    Self::ALL.map(Self::as_str).join(", ")
+                ),
+            )
+        })
     }
 }
 
@@ -142,11 +131,7 @@ mod tests {
         let long = "あ".repeat(NAME_MAX_CHARS + 1);
         let error = Name::parse("member_name", &long).expect_err("too long");
         assert_eq!(error.field, "member_name");
-        assert!(
-            error.detail.contains("at most 100 characters"),
-            "{}",
-            error.detail
-        );
+        assert!(error.detail.contains("at most 100 characters"), "{}", error.detail);
         assert!(Name::parse("member_name", &"あ".repeat(NAME_MAX_CHARS)).is_ok());
     }
 
@@ -186,10 +171,7 @@ mod tests {
         ] {
             let error = PhoneNumber::parse("callback_phone", input).expect_err(input);
             assert_eq!(error.field, "callback_phone");
-            assert_eq!(
-                error.detail,
-                "phone number must be 10 or 11 digits starting with 0 (or +81)"
-            );
+            assert_eq!(error.detail, "phone number must be 10 or 11 digits starting with 0 (or +81)");
         }
     }
 
@@ -198,10 +180,7 @@ mod tests {
         for role in CallerRole::ALL {
             assert_eq!(CallerRole::parse(role.as_str()), Ok(role));
         }
-        assert_eq!(
-            CallerRole::parse("care_facility_staff"),
-            Ok(CallerRole::CareFacilityStaff)
-        );
+        assert_eq!(CallerRole::parse("care_facility_staff"), Ok(CallerRole::CareFacilityStaff));
     }
 
     #[test]

@@ -75,11 +75,7 @@ impl PrefectureCode {
 
     /// Builds a code from its number.
     pub fn from_number(number: u8) -> Result<Self, FieldError> {
-        if (1..=47).contains(&number) {
-            Ok(Self(number))
-        } else {
-            Err(out_of_range(&number.to_string()))
-        }
+        if (1..=47).contains(&number) { Ok(Self(number)) } else { Err(out_of_range(&number.to_string())) }
     }
 
     /// Two-digit code, as stored and shown.
@@ -119,9 +115,7 @@ mod tests {
     use super::*;
 
     fn code(input: &str) -> String {
-        PrefectureCode::parse(input)
-            .expect("a valid prefecture")
-            .code()
+        PrefectureCode::parse(input).expect("a valid prefecture").code()
     }
 
     #[test]
@@ -144,10 +138,7 @@ mod tests {
     #[test]
     fn code_48_is_refused_naming_the_range() {
         let error = PrefectureCode::parse("48").expect_err("48");
-        assert_eq!(
-            error,
-            FieldError::new("prefecture", "prefecture must be 01–47, got 48")
-        );
+        assert_eq!(error, FieldError::new("prefecture", "prefecture must be 01–47, got 48"));
     }
 
     #[test]
@@ -174,10 +165,7 @@ mod tests {
 
     #[test]
     fn from_number_checks_the_range() {
-        assert_eq!(
-            PrefectureCode::from_number(13).expect("13").name_ja(),
-            "東京都"
-        );
+        assert_eq!(PrefectureCode::from_number(13).expect("13").name_ja(), "東京都");
         assert!(PrefectureCode::from_number(0).is_err());
         assert!(PrefectureCode::from_number(48).is_err());
         assert!(PrefectureCode::from_number(u8::MAX).is_err());
@@ -188,52 +176,33 @@ mod tests {
         let tokyo = PrefectureCode::parse("13").expect("13");
         assert_eq!((tokyo.name_ja(), tokyo.name_en()), ("東京都", "Tokyo"));
         let hokkaido = PrefectureCode::parse("01").expect("01");
-        assert_eq!(
-            (hokkaido.name_ja(), hokkaido.name_en()),
-            ("北海道", "Hokkaido")
-        );
+        assert_eq!((hokkaido.name_ja(), hokkaido.name_en()), ("北海道", "Hokkaido"));
         let okinawa = PrefectureCode::parse("47").expect("47");
-        assert_eq!(
-            (okinawa.name_ja(), okinawa.name_en()),
-            ("沖縄県", "Okinawa")
-        );
+        assert_eq!((okinawa.name_ja(), okinawa.name_en()), ("沖縄県", "Okinawa"));
         assert_eq!(PrefectureCode::parse("26").expect("26").name_ja(), "京都府");
         assert_eq!(PrefectureCode::parse("27").expect("27").name_ja(), "大阪府");
     }
 
     #[test]
     fn names_match_the_shared_prefecture_table() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/prefectures.tsv");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/prefectures.tsv");
         let Ok(table) = std::fs::read_to_string(&path) else {
             // The shared table lives outside the repository; the known names are checked above.
             return;
         };
-        let rows: Vec<Vec<&str>> = table
-            .lines()
-            .skip(1)
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.split('\t').collect())
-            .collect();
+        let rows: Vec<Vec<&str>> =
+            table.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split('\t').collect()).collect();
         assert_eq!(rows.len(), 47, "the table lists every prefecture");
         for row in &rows {
             let prefecture = PrefectureCode::parse(row[0]).expect("the table's code is valid");
             assert_eq!(prefecture.code(), row[0]);
             assert_eq!(prefecture.name_ja(), row[1].trim(), "name of {}", row[0]);
             if let Some(english) = row.get(2) {
-                assert_eq!(
-                    prefecture.name_en(),
-                    english.trim(),
-                    "English name of {}",
-                    row[0]
-                );
+                assert_eq!(prefecture.name_en(), english.trim(), "English name of {}", row[0]);
             }
         }
         for wanted in ["01", "13", "47"] {
-            assert!(
-                rows.iter().any(|row| row[0] == wanted),
-                "{wanted} is in the table"
-            );
+            assert!(rows.iter().any(|row| row[0] == wanted), "{wanted} is in the table");
         }
     }
 

@@ -170,18 +170,11 @@ pub struct RegistrySnapshot {
 /// with the others, or the errors are returned, at most [`MAX_REPORTED_ERRORS`] of them.
 pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let header = match reader.headers() {
         Ok(header) => header.clone(),
         Err(error) => {
-            return Err(vec![RowError {
-                line: 1,
-                field: String::new(),
-                detail: unreadable(&error),
-            }]);
+            return Err(vec![RowError { line: 1, field: String::new(), detail: unreadable(&error) }]);
         }
     };
     let positions = column_positions(&header)?;
@@ -201,19 +194,12 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
             Ok(record) => record,
             Err(error) => {
                 let line = error.position().map_or(0, |p| p.line());
-                errors.push(RowError {
-                    line,
-                    field: String::new(),
-                    detail: unreadable(&error),
-                });
+                errors.push(RowError { line, field: String::new(), detail: unreadable(&error) });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let cells = Cells {
-            record: &record,
-            positions: &positions,
-        };
+        let cells = Cells { record: &record, positions: &positions };
         let row = match parse_row(&cells) {
             Ok(row) => row,
             Err(field_errors) => {
@@ -234,36 +220,38 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
                 errors.push(RowError {
                     line,
                     field: "member_number".into(),
-                    detail: format!(
-                        "member {member_key} is described differently on line {first_line}"
-                    ),
+                    detail: format!("member {member_key} is described differently on line {first_line}"),
                 })
             }
             Some(_) => {}
             None => {
                 if let Some(registration) = &member.registration_number {
-                    if let Some((first_line, other)) = registration_lines.get(registration.as_str())
-                    {
+                    if let Some((first_line, other)) = registration_lines.get(registration.as_str()) {
                         errors.push(RowError {
                             line,
                             field: "registration_number".into(),
-                            detail: format!("registration number is already used by member {other} on line {first_line}"),
+                            detail: format!(
+                                "registration number is already used by member {other} on line {first_line}"
+                            ),
                         });
                         continue;
                     }
-                    registration_lines
-                        .insert(registration.as_str().to_owned(), (line, member_key.clone()));
+                    registration_lines.insert(registration.as_str().to_owned(), (line, member_key.clone()));
                 }
                 member_lines.insert(member_key.clone(), (line, snapshot.members.len()));
                 snapshot.members.push(member);
             }
         }
         match institution_lines.get(&institution_key) {
-            Some(&(first_line, index)) if !snapshot.institutions[index].same_as(&institution) => errors.push(RowError {
-                line,
-                field: "institution_key".into(),
-                detail: format!("institution {institution_key} is described differently on line {first_line}"),
-            }),
+            Some(&(first_line, index)) if !snapshot.institutions[index].same_as(&institution) => {
+                errors.push(RowError {
+                    line,
+                    field: "institution_key".into(),
+                    detail: format!(
+                        "institution {institution_key} is described differently on line {first_line}"
+                    ),
+                })
+            }
             Some(_) => {}
             None => {
                 institution_lines.insert(institution_key.clone(), (line, snapshot.institutions.len()));
@@ -281,8 +269,7 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
         }
         affiliation_lines.insert(pair, line);
         snapshot.affiliations.push(Affiliation {
-            member_number: MemberNumber::parse(&member_key)
-                .map_err(|e| vec![file_error(e.detail)])?,
+            member_number: MemberNumber::parse(&member_key).map_err(|e| vec![file_error(e.detail)])?,
             institution_key,
             role,
         });
@@ -291,11 +278,7 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
         errors.push(file_error("the file has a header but no rows; nothing to import".to_owned()));
     }
     errors.truncate(MAX_REPORTED_ERRORS);
-    if errors.is_empty() {
-        Ok(snapshot)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(snapshot) } else { Err(errors) }
 }
 
 /// Says what is wrong with a line the CSV reader could not read; registries exported from Japanese
@@ -310,11 +293,7 @@ fn unreadable(error: &csv::Error) -> String {
 }
 
 fn file_error(detail: String) -> RowError {
-    RowError {
-        line: 0,
-        field: String::new(),
-        detail,
-    }
+    RowError { line: 0, field: String::new(), detail }
 }
 
 fn column_positions(header: &csv::StringRecord) -> Result<HashMap<String, usize>, Vec<RowError>> {
@@ -326,10 +305,7 @@ fn column_positions(header: &csv::StringRecord) -> Result<HashMap<String, usize>
             errors.push(RowError {
                 line: 1,
                 field: name.to_owned(),
-                detail: format!(
-                    "unknown column {name:?}; columns are {}",
-                    COLUMNS.join(", ")
-                ),
+                detail: format!("unknown column {name:?}; columns are {}", COLUMNS.join(", ")),
             });
         } else if positions.insert(name.to_owned(), index).is_some() {
             errors.push(RowError {
@@ -349,11 +325,7 @@ fn column_positions(header: &csv::StringRecord) -> Result<HashMap<String, usize>
         }
     }
     errors.truncate(MAX_REPORTED_ERRORS);
-    if errors.is_empty() {
-        Ok(positions)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(positions) } else { Err(errors) }
 }
 
 type ParsedRow = (MemberRecord, InstitutionRecord, AffiliationRole);
@@ -366,11 +338,7 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn get(&self, name: &str) -> &'a str {
-        self.positions
-            .get(name)
-            .and_then(|&i| self.record.get(i))
-            .unwrap_or("")
-            .trim()
+        self.positions.get(name).and_then(|&i| self.record.get(i)).unwrap_or("").trim()
     }
 
     fn optional(&self, name: &str) -> Option<&'a str> {
@@ -390,11 +358,7 @@ fn parse_row(cells: &Cells<'_>) -> Result<ParsedRow, Vec<FieldError>> {
     let member_name = errors.check(Name::parse("member_name", cell("member_name")));
     let member_kana = optional("member_kana").map(|kana| kana.trim().to_owned());
     let member_class = errors.check(MemberClass::parse(cell("member_class")));
-    let institution_key = errors.check(required_text(
-        "institution_key",
-        cell("institution_key"),
-        64,
-    ));
+    let institution_key = errors.check(required_text("institution_key", cell("institution_key"), 64));
     let institution_name = errors.check(Name::parse("institution_name", cell("institution_name")));
     let kind = errors.check(
         InstitutionKind::parse(cell("institution_kind"))
@@ -402,11 +366,7 @@ fn parse_row(cells: &Cells<'_>) -> Result<ParsedRow, Vec<FieldError>> {
     );
     let prefecture = errors.check(PrefectureCode::parse(cell("prefecture")));
     let postal_code = errors.check(PostalCode::parse(cell("postal_code")));
-    let address = errors.check(required_text(
-        "address",
-        cell("address"),
-        crate::call::ADDRESS_MAX_CHARS,
-    ));
+    let address = errors.check(required_text("address", cell("address"), crate::call::ADDRESS_MAX_CHARS));
     let phone = errors.check(PhoneNumber::parse("phone", cell("phone")));
     let institution_code = match optional("institution_code") {
         Some(value) => errors.check(MedicalInstitutionCode::parse(value)).map(Some),
@@ -443,13 +403,7 @@ fn parse_row(cells: &Cells<'_>) -> Result<ParsedRow, Vec<FieldError>> {
             Some(institution_code),
             Some(role),
         ) if errors.is_empty() => Ok((
-            MemberRecord {
-                member_number,
-                registration_number,
-                name,
-                kana: member_kana,
-                member_class,
-            },
+            MemberRecord { member_number, registration_number, name, kana: member_kana, member_class },
             InstitutionRecord {
                 institution_key,
                 name: institution_name,
@@ -494,19 +448,12 @@ mod tests {
     }
 
     fn row_error(line: u64, field: &str, detail: &str) -> RowError {
-        RowError {
-            line,
-            field: field.to_owned(),
-            detail: detail.to_owned(),
-        }
+        RowError { line, field: field.to_owned(), detail: detail.to_owned() }
     }
 
     /// Replaces the cell of `column` in a row written in the documented column order.
     fn with_cell(row: &str, column: &str, value: &str) -> String {
-        let index = COLUMNS
-            .iter()
-            .position(|c| *c == column)
-            .expect("a known column");
+        let index = COLUMNS.iter().position(|c| *c == column).expect("a known column");
         let mut cells: Vec<&str> = row.split(',').collect();
         cells[index] = value;
         cells.join(",")
@@ -518,21 +465,12 @@ mod tests {
         assert_eq!(snapshot.members.len(), 2);
         let yamada = &snapshot.members[0];
         assert_eq!(yamada.member_number.as_str(), "0123456789");
-        assert_eq!(
-            yamada
-                .registration_number
-                .as_ref()
-                .map(RegistrationNumber::as_str),
-            Some("12345")
-        );
+        assert_eq!(yamada.registration_number.as_ref().map(RegistrationNumber::as_str), Some("12345"));
         assert_eq!(yamada.name.as_str(), "山田 太郎");
         assert_eq!(yamada.kana.as_deref(), Some("ヤマダ タロウ"));
         assert_eq!(yamada.member_class, MemberClass::A1);
         let suzuki = &snapshot.members[1];
-        assert_eq!(
-            (suzuki.registration_number.as_ref(), suzuki.kana.as_ref()),
-            (None, None)
-        );
+        assert_eq!((suzuki.registration_number.as_ref(), suzuki.kana.as_ref()), (None, None));
         assert_eq!(suzuki.member_class, MemberClass::B);
 
         let clinic = &snapshot.institutions[0];
@@ -543,13 +481,7 @@ mod tests {
         assert_eq!(clinic.postal_code.to_string(), "113-8621");
         assert_eq!(clinic.address, "東京都文京区本駒込2-28-16");
         assert_eq!(clinic.phone.as_str(), "0312345678");
-        assert_eq!(
-            clinic
-                .institution_code
-                .as_ref()
-                .map(MedicalInstitutionCode::as_str),
-            Some("1312345678")
-        );
+        assert_eq!(clinic.institution_code.as_ref().map(MedicalInstitutionCode::as_str), Some("1312345678"));
         assert_eq!(snapshot.institutions[1].prefecture.code(), "01");
         assert_eq!(snapshot.institutions[1].institution_code, None);
 
@@ -574,22 +506,14 @@ mod tests {
     fn valid_file_with_bom_gives_the_same_snapshot() {
         let mut with_bom = b"\xEF\xBB\xBF".to_vec();
         with_bom.extend(file(&[YAMADA_TOKYO, SUZUKI]));
-        assert_eq!(
-            parse_registry_csv(&with_bom),
-            Ok(parse(&[YAMADA_TOKYO, SUZUKI]))
-        );
+        assert_eq!(parse_registry_csv(&with_bom), Ok(parse(&[YAMADA_TOKYO, SUZUKI])));
     }
 
     #[test]
     fn crlf_line_endings_and_padded_cells_are_read() {
-        let padded = YAMADA_TOKYO
-            .replace(",13,", ", 13 ,")
-            .replace("開設者", " 開設者 ");
+        let padded = YAMADA_TOKYO.replace(",13,", ", 13 ,").replace("開設者", " 開設者 ");
         let text = format!("{HEADER}\r\n{padded}\r\n{SUZUKI}\r\n");
-        assert_eq!(
-            parse_registry_csv(text.as_bytes()),
-            Ok(parse(&[YAMADA_TOKYO, SUZUKI]))
-        );
+        assert_eq!(parse_registry_csv(text.as_bytes()), Ok(parse(&[YAMADA_TOKYO, SUZUKI])));
     }
 
     #[test]
@@ -621,11 +545,7 @@ mod tests {
 
     #[test]
     fn one_institution_run_by_two_members_is_one_institution_with_two_links() {
-        let manager = with_cell(
-            &with_cell(SUZUKI, "institution_key", "1312345678"),
-            "role",
-            "管理者",
-        );
+        let manager = with_cell(&with_cell(SUZUKI, "institution_key", "1312345678"), "role", "管理者");
         let manager = manager.replace("札幌内科", "本駒込クリニック").replace(
             ",clinic,1,060-0001,北海道札幌市中央区北1条西1,011-123-4567,,",
             ",clinic,13,113-8621,東京都文京区本駒込2-28-16,03-1234-5678,1312345678,",
@@ -642,11 +562,7 @@ mod tests {
         let renamed = YAMADA_OSAKA.replace("山田 太郎", "山田 次郎");
         assert_eq!(
             errors(&file(&[YAMADA_TOKYO, SUZUKI, &renamed])),
-            vec![row_error(
-                4,
-                "member_number",
-                "member 0123456789 is described differently on line 2"
-            )]
+            vec![row_error(4, "member_number", "member 0123456789 is described differently on line 2")]
         );
         let reclassed = YAMADA_OSAKA.replace("A①", "B");
         assert_eq!(
@@ -665,11 +581,7 @@ mod tests {
 
     #[test]
     fn institution_described_differently_on_a_later_row_names_the_first_line() {
-        let other = with_cell(
-            &SUZUKI.replace("札幌内科", "本駒込医院"),
-            "institution_key",
-            "1312345678",
-        );
+        let other = with_cell(&SUZUKI.replace("札幌内科", "本駒込医院"), "institution_key", "1312345678");
         let errors = errors(&file(&[YAMADA_TOKYO, &other]));
         assert_eq!(
             errors,
@@ -714,26 +626,16 @@ mod tests {
         order.swap(0, 5);
         let reorder = |line: &str| {
             let cells: Vec<&str> = line.split(',').collect();
-            order
-                .iter()
-                .map(|&i| cells[i])
-                .collect::<Vec<_>>()
-                .join(",")
+            order.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
         };
-        let text = [HEADER, YAMADA_TOKYO, YAMADA_OSAKA, SUZUKI]
-            .map(reorder)
-            .join("\n");
-        assert_eq!(
-            parse_registry_csv(text.as_bytes()),
-            Ok(parse(&[YAMADA_TOKYO, YAMADA_OSAKA, SUZUKI]))
-        );
+        let text = [HEADER, YAMADA_TOKYO, YAMADA_OSAKA, SUZUKI].map(reorder).join("\n");
+        assert_eq!(parse_registry_csv(text.as_bytes()), Ok(parse(&[YAMADA_TOKYO, YAMADA_OSAKA, SUZUKI])));
     }
 
     #[test]
     fn optional_columns_may_be_left_out() {
-        let keep: Vec<usize> = (0..COLUMNS.len())
-            .filter(|&i| !OPTIONAL_COLUMNS.contains(&COLUMNS[i]))
-            .collect();
+        let keep: Vec<usize> =
+            (0..COLUMNS.len()).filter(|&i| !OPTIONAL_COLUMNS.contains(&COLUMNS[i])).collect();
         let project = |line: &str| {
             let cells: Vec<&str> = line.split(',').collect();
             keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
@@ -752,9 +654,7 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].line, errors[0].field.as_str()), (1, "fax"));
         assert!(
-            errors[0]
-                .detail
-                .starts_with("unknown column \"fax\"; columns are member_number, "),
+            errors[0].detail.starts_with("unknown column \"fax\"; columns are member_number, "),
             "{}",
             errors[0].detail
         );
@@ -767,11 +667,7 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                row_error(
-                    1,
-                    "member_name",
-                    "required column \"member_name\" is missing"
-                ),
+                row_error(1, "member_name", "required column \"member_name\" is missing"),
                 row_error(1, "phone", "required column \"phone\" is missing"),
             ]
         );
@@ -782,11 +678,7 @@ mod tests {
         let text = format!("{HEADER},prefecture\n{YAMADA_TOKYO},13\n");
         assert_eq!(
             errors(text.as_bytes()),
-            vec![row_error(
-                1,
-                "prefecture",
-                "column \"prefecture\" appears twice"
-            )]
+            vec![row_error(1, "prefecture", "column \"prefecture\" appears twice")]
         );
     }
 
@@ -794,11 +686,7 @@ mod tests {
     fn empty_file_reports_every_required_column_missing() {
         let errors = errors(b"");
         assert_eq!(errors.len(), COLUMNS.len() - OPTIONAL_COLUMNS.len());
-        assert!(
-            errors
-                .iter()
-                .all(|e| e.line == 1 && e.detail.starts_with("required column"))
-        );
+        assert!(errors.iter().all(|e| e.line == 1 && e.detail.starts_with("required column")));
     }
 
     #[test]
@@ -806,11 +694,7 @@ mod tests {
         let bad = with_cell(SUZUKI, "prefecture", "48");
         assert_eq!(
             errors(&file(&[YAMADA_TOKYO, YAMADA_OSAKA, &bad])),
-            vec![row_error(
-                4,
-                "prefecture",
-                "prefecture must be 01–47, got 48"
-            )]
+            vec![row_error(4, "prefecture", "prefecture must be 01–47, got 48")]
         );
     }
 
@@ -862,26 +746,20 @@ mod tests {
         let errors = errors(&file(&[YAMADA_TOKYO, "0000000002,,鈴木 一郎"]));
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].line, errors[0].field.as_str()), (3, ""));
-        assert!(
-            errors[0].detail.starts_with("unreadable row"),
-            "{}",
-            errors[0].detail
-        );
+        assert!(errors[0].detail.starts_with("unreadable row"), "{}", errors[0].detail);
     }
 
     #[test]
     fn shift_jis_row_is_reported_as_not_utf8_on_its_line() {
         // 山田 in Shift_JIS is 0x8E 0x52 0x93 0x63: not UTF-8.
         let mut bytes = file(&[YAMADA_TOKYO]);
-        bytes.extend(b"0000000002,,\x8E\x52\x93\x63,,B,0111111111,x,clinic,1,060-0001,x,011-123-4567,,founder\n");
+        bytes.extend(
+            b"0000000002,,\x8E\x52\x93\x63,,B,0111111111,x,clinic,1,060-0001,x,011-123-4567,,founder\n",
+        );
         let errors = errors(&bytes);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
-        assert!(
-            errors[0].detail.contains("must be UTF-8"),
-            "{}",
-            errors[0].detail
-        );
+        assert!(errors[0].detail.contains("must be UTF-8"), "{}", errors[0].detail);
     }
 
     #[test]
@@ -889,26 +767,16 @@ mod tests {
         let errors = errors(b"member_number,\x8E\x52\n");
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 1);
-        assert!(
-            errors[0].detail.contains("must be UTF-8"),
-            "{}",
-            errors[0].detail
-        );
+        assert!(errors[0].detail.contains("must be UTF-8"), "{}", errors[0].detail);
     }
 
     #[test]
     fn line_numbers_count_newlines_inside_quoted_cells() {
-        let quoted = YAMADA_TOKYO.replace(
-            "東京都文京区本駒込2-28-16",
-            "\"東京都文京区\n本駒込2-28-16\"",
-        );
+        let quoted = YAMADA_TOKYO.replace("東京都文京区本駒込2-28-16", "\"東京都文京区\n本駒込2-28-16\"");
         let bad = with_cell(SUZUKI, "postal_code", "1");
         let errors = errors(&file(&[&quoted, &bad]));
         assert_eq!(errors.len(), 1);
-        assert_eq!(
-            (errors[0].line, errors[0].field.as_str()),
-            (4, "postal_code")
-        );
+        assert_eq!((errors[0].line, errors[0].field.as_str()), (4, "postal_code"));
     }
 
     #[test]
@@ -918,10 +786,7 @@ mod tests {
         let errors = errors(&file(&rows));
         assert_eq!(errors.len(), MAX_REPORTED_ERRORS);
         assert_eq!(errors[0].line, 2);
-        assert_eq!(
-            errors[MAX_REPORTED_ERRORS - 1].line,
-            MAX_REPORTED_ERRORS as u64 + 1
-        );
+        assert_eq!(errors[MAX_REPORTED_ERRORS - 1].line, MAX_REPORTED_ERRORS as u64 + 1);
     }
 
     #[test]
@@ -933,47 +798,25 @@ mod tests {
 
     #[test]
     fn header_errors_are_capped_too() {
-        let header: Vec<String> = (0..MAX_REPORTED_ERRORS + 10)
-            .map(|i| format!("extra{i}"))
-            .collect();
+        let header: Vec<String> = (0..MAX_REPORTED_ERRORS + 10).map(|i| format!("extra{i}")).collect();
         let text = format!("{HEADER},{}\n", header.join(","));
         assert_eq!(errors(text.as_bytes()).len(), MAX_REPORTED_ERRORS);
     }
 
     #[test]
     fn affiliation_role_reads_english_and_japanese_names() {
-        assert_eq!(
-            AffiliationRole::parse("founder"),
-            Ok(AffiliationRole::Founder)
-        );
-        assert_eq!(
-            AffiliationRole::parse("開設者"),
-            Ok(AffiliationRole::Founder)
-        );
-        assert_eq!(
-            AffiliationRole::parse(" manager "),
-            Ok(AffiliationRole::Manager)
-        );
-        assert_eq!(
-            AffiliationRole::parse("管理者"),
-            Ok(AffiliationRole::Manager)
-        );
-        assert_eq!(
-            AffiliationRole::parse("開設者兼管理者"),
-            Ok(AffiliationRole::FounderAndManager)
-        );
-        for role in
-            [AffiliationRole::Founder, AffiliationRole::Manager, AffiliationRole::FounderAndManager]
-        {
+        assert_eq!(AffiliationRole::parse("founder"), Ok(AffiliationRole::Founder));
+        assert_eq!(AffiliationRole::parse("開設者"), Ok(AffiliationRole::Founder));
+        assert_eq!(AffiliationRole::parse(" manager "), Ok(AffiliationRole::Manager));
+        assert_eq!(AffiliationRole::parse("管理者"), Ok(AffiliationRole::Manager));
+        assert_eq!(AffiliationRole::parse("開設者兼管理者"), Ok(AffiliationRole::FounderAndManager));
+        for role in [AffiliationRole::Founder, AffiliationRole::Manager, AffiliationRole::FounderAndManager] {
             assert_eq!(AffiliationRole::parse(role.as_str()), Ok(role));
         }
         let error = AffiliationRole::parse("owner").expect_err("unknown");
         assert_eq!(
             error,
-            FieldError::new(
-                "role",
-                "role must be founder, manager or founder_and_manager, got \"owner\""
-            )
+            FieldError::new("role", "role must be founder, manager or founder_and_manager, got \"owner\"")
         );
     }
 }

@@ -5,9 +5,7 @@ use std::fmt;
 use crate::FieldError;
 
 /// What a token may do: operator < supervisor < admin.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Hotline agent: logs calls, works tickets.
@@ -89,10 +87,7 @@ mod tests {
     fn unknown_role_is_refused_naming_the_choices() {
         let error = Role::parse("Admin").expect_err("names are lower case");
         assert_eq!(error.field, "role");
-        assert_eq!(
-            error.detail,
-            "role must be operator, supervisor or admin, got \"Admin\""
-        );
+        assert_eq!(error.detail, "role must be operator, supervisor or admin, got \"Admin\"");
         assert!(Role::parse("").is_err());
     }
 }

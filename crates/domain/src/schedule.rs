@@ -2,9 +2,7 @@
 //! time (the real line moved its opening to 06:00 on 2023-06-01), so a schedule is a list of windows with
 //! the local date from which each is in force, and a call is judged by the window in force on its date.
 
-use chrono::{
-    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// Daily opening hours as a half-open interval [open, close) in the schedule's time zone.
@@ -87,13 +85,8 @@ impl ServiceSchedule {
             }
         }
         windows.sort_by_key(|window| window.effective_from);
-        if let Some(pair) = windows
-            .windows(2)
-            .find(|pair| pair[0].effective_from == pair[1].effective_from)
-        {
-            return Err(ScheduleError::DuplicateEffectiveFrom(
-                pair[0].effective_from,
-            ));
+        if let Some(pair) = windows.windows(2).find(|pair| pair[0].effective_from == pair[1].effective_from) {
+            return Err(ScheduleError::DuplicateEffectiveFrom(pair[0].effective_from));
         }
         Ok(Self { time_zone, windows })
     }
@@ -105,10 +98,7 @@ impl ServiceSchedule {
             open: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN),
             close: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or(NaiveTime::MIN),
         };
-        Self {
-            time_zone: chrono_tz::Asia::Tokyo,
-            windows: vec![window],
-        }
+        Self { time_zone: chrono_tz::Asia::Tokyo, windows: vec![window] }
     }
 
     /// The zone windows are written in; also the zone responses are shown in.
@@ -189,11 +179,7 @@ impl ServiceSchedule {
     /// `at` itself when the hotline is open then, otherwise the next opening: where a promise to call
     /// back outside the hours has to move.
     pub fn next_open_at_or_after(&self, at: DateTime<Utc>) -> DateTime<Utc> {
-        if self.is_open(at) {
-            at
-        } else {
-            self.next_open_after(at)
-        }
+        if self.is_open(at) { at } else { self.next_open_after(at) }
     }
 
     /// Open or closed now, today's window and the next transitions.
@@ -211,16 +197,11 @@ impl ServiceSchedule {
     fn instant(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
         let naive = NaiveDateTime::new(date, time);
         match self.time_zone.from_local_datetime(&naive) {
-            LocalResult::Single(local) | LocalResult::Ambiguous(local, _) => {
-                local.with_timezone(&Utc)
-            }
+            LocalResult::Single(local) | LocalResult::Ambiguous(local, _) => local.with_timezone(&Utc),
             LocalResult::None => {
                 // Zone transitions fall on whole minutes: walk forward from the skipped minute one
                 // minute at a time, so the result is the end of the gap, not some later quarter hour.
-                let minute = naive
-                    .with_second(0)
-                    .and_then(|n| n.with_nanosecond(0))
-                    .unwrap_or(naive);
+                let minute = naive.with_second(0).and_then(|n| n.with_nanosecond(0)).unwrap_or(naive);
                 for step in 1..=(24 * 60) {
                     let probe = minute + chrono::Duration::minutes(step);
                     if let Some(local) = self.time_zone.from_local_datetime(&probe).earliest() {
@@ -250,27 +231,15 @@ mod tests {
 
     /// An instant given as Tokyo wall-clock time.
     fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-        Tokyo
-            .with_ymd_and_hms(y, mo, d, h, mi, s)
-            .single()
-            .expect("Tokyo has no DST")
-            .with_timezone(&Utc)
+        Tokyo.with_ymd_and_hms(y, mo, d, h, mi, s).single().expect("Tokyo has no DST").with_timezone(&Utc)
     }
 
     fn utc(rfc3339: &str) -> DateTime<Utc> {
         rfc3339.parse().expect("an RFC 3339 instant")
     }
 
-    fn window(
-        effective_from: Option<NaiveDate>,
-        open: NaiveTime,
-        close: NaiveTime,
-    ) -> ServiceWindow {
-        ServiceWindow {
-            effective_from,
-            open,
-            close,
-        }
+    fn window(effective_from: Option<NaiveDate>, open: NaiveTime, close: NaiveTime) -> ServiceWindow {
+        ServiceWindow { effective_from, open, close }
     }
 
     /// 09:00–21:00 until 2023-05-31, 06:00–21:00 from 2023-06-01, like the real line.
@@ -295,9 +264,7 @@ mod tests {
     #[test]
     fn call_at_08_59_59_jst_is_refused_with_next_opening_at_09_00_the_same_day() {
         let at = jst(2026, 11, 21, 8, 59, 59);
-        let refusal = ServiceSchedule::jma_default()
-            .check(at)
-            .expect_err("closed before 09:00");
+        let refusal = ServiceSchedule::jma_default().check(at).expect_err("closed before 09:00");
         assert_eq!(refusal.at, at);
         assert_eq!(refusal.window, window(None, time(9, 0), time(21, 0)));
         assert_eq!(refusal.next_open, jst(2026, 11, 21, 9, 0, 0));
@@ -305,26 +272,18 @@ mod tests {
 
     #[test]
     fn call_at_09_00_00_jst_is_accepted() {
-        assert_eq!(
-            ServiceSchedule::jma_default().check(jst(2026, 11, 21, 9, 0, 0)),
-            Ok(())
-        );
+        assert_eq!(ServiceSchedule::jma_default().check(jst(2026, 11, 21, 9, 0, 0)), Ok(()));
     }
 
     #[test]
     fn call_at_20_59_59_jst_is_accepted() {
-        assert_eq!(
-            ServiceSchedule::jma_default().check(jst(2026, 11, 21, 20, 59, 59)),
-            Ok(())
-        );
+        assert_eq!(ServiceSchedule::jma_default().check(jst(2026, 11, 21, 20, 59, 59)), Ok(()));
     }
 
     #[test]
     fn call_at_21_00_jst_is_refused_with_next_opening_at_09_00_the_next_day() {
         let at = jst(2026, 11, 21, 21, 0, 0);
-        let refusal = ServiceSchedule::jma_default()
-            .check(at)
-            .expect_err("closed from 21:00");
+        let refusal = ServiceSchedule::jma_default().check(at).expect_err("closed from 21:00");
         assert_eq!(refusal.next_open, jst(2026, 11, 22, 9, 0, 0));
         assert_eq!(refusal.window.close, time(21, 0));
     }
@@ -332,21 +291,15 @@ mod tests {
     #[test]
     fn call_just_before_midnight_and_just_after_is_refused_with_the_same_next_opening() {
         let schedule = ServiceSchedule::jma_default();
-        let late = schedule
-            .check(jst(2026, 12, 31, 23, 59, 59))
-            .expect_err("closed at night");
-        let early = schedule
-            .check(jst(2027, 1, 1, 0, 0, 0))
-            .expect_err("closed at night");
+        let late = schedule.check(jst(2026, 12, 31, 23, 59, 59)).expect_err("closed at night");
+        let early = schedule.check(jst(2027, 1, 1, 0, 0, 0)).expect_err("closed at night");
         assert_eq!(late.next_open, jst(2027, 1, 1, 9, 0, 0));
         assert_eq!(early.next_open, jst(2027, 1, 1, 9, 0, 0));
     }
 
     #[test]
     fn call_at_06_30_jst_on_2023_05_31_is_refused_before_the_earlier_opening_took_effect() {
-        let refusal = moved_opening()
-            .check(jst(2023, 5, 31, 6, 30, 0))
-            .expect_err("old hours still apply");
+        let refusal = moved_opening().check(jst(2023, 5, 31, 6, 30, 0)).expect_err("old hours still apply");
         assert_eq!(refusal.window.open, time(9, 0));
         assert_eq!(refusal.next_open, jst(2023, 5, 31, 9, 0, 0));
     }
@@ -361,10 +314,7 @@ mod tests {
     #[test]
     fn call_on_2023_05_31_is_still_judged_by_the_old_hours() {
         let schedule = moved_opening();
-        assert_eq!(
-            schedule.window_on(date(2023, 5, 31)),
-            window(None, time(9, 0), time(21, 0))
-        );
+        assert_eq!(schedule.window_on(date(2023, 5, 31)), window(None, time(9, 0), time(21, 0)));
         assert!(!schedule.is_open(jst(2023, 5, 31, 8, 59, 59)));
         assert!(schedule.is_open(jst(2023, 5, 31, 9, 0, 0)));
         assert!(!schedule.is_open(jst(2023, 5, 31, 21, 0, 0)));
@@ -374,9 +324,7 @@ mod tests {
 
     #[test]
     fn closing_on_the_eve_of_a_change_reopens_at_the_new_hour() {
-        let refusal = moved_opening()
-            .check(jst(2023, 5, 31, 21, 30, 0))
-            .expect_err("closed at night");
+        let refusal = moved_opening().check(jst(2023, 5, 31, 21, 30, 0)).expect_err("closed at night");
         assert_eq!(refusal.next_open, jst(2023, 6, 1, 6, 0, 0));
     }
 
@@ -438,10 +386,7 @@ mod tests {
     #[test]
     fn callback_promised_for_21_20_jst_moves_to_09_00_the_next_day() {
         let schedule = ServiceSchedule::jma_default();
-        assert_eq!(
-            schedule.next_open_at_or_after(jst(2026, 11, 21, 21, 20, 0)),
-            jst(2026, 11, 22, 9, 0, 0)
-        );
+        assert_eq!(schedule.next_open_at_or_after(jst(2026, 11, 21, 21, 20, 0)), jst(2026, 11, 22, 9, 0, 0));
     }
 
     #[test]
@@ -455,35 +400,20 @@ mod tests {
 
     #[test]
     fn schedule_without_windows_is_refused() {
-        assert_eq!(
-            ServiceSchedule::new(Tokyo, vec![]),
-            Err(ScheduleError::Empty)
-        );
+        assert_eq!(ServiceSchedule::new(Tokyo, vec![]), Err(ScheduleError::Empty));
     }
 
     #[test]
     fn window_that_opens_at_or_after_its_closing_is_refused() {
         for (open, close) in [(time(21, 0), time(9, 0)), (time(9, 0), time(9, 0))] {
             let from = Some(date(2024, 1, 1));
-            let error = ServiceSchedule::new(Tokyo, vec![window(from, open, close)])
-                .expect_err("open >= close");
-            assert_eq!(
-                error,
-                ScheduleError::OpenNotBeforeClose {
-                    effective_from: from,
-                    open,
-                    close
-                }
-            );
+            let error =
+                ServiceSchedule::new(Tokyo, vec![window(from, open, close)]).expect_err("open >= close");
+            assert_eq!(error, ScheduleError::OpenNotBeforeClose { effective_from: from, open, close });
         }
-        let error = ServiceSchedule::new(Tokyo, vec![window(None, time(21, 0), time(9, 0))])
-            .expect_err("overnight");
-        assert!(
-            error
-                .to_string()
-                .contains("open 21:00:00 must be before close 09:00:00"),
-            "{error}"
-        );
+        let error =
+            ServiceSchedule::new(Tokyo, vec![window(None, time(21, 0), time(9, 0))]).expect_err("overnight");
+        assert!(error.to_string().contains("open 21:00:00 must be before close 09:00:00"), "{error}");
     }
 
     #[test]
@@ -494,18 +424,9 @@ mod tests {
             window(None, time(9, 0), time(21, 0)),
             window(from, time(7, 0), time(21, 0)),
         ];
-        assert_eq!(
-            ServiceSchedule::new(Tokyo, windows),
-            Err(ScheduleError::DuplicateEffectiveFrom(from))
-        );
-        let undated = vec![
-            window(None, time(9, 0), time(21, 0)),
-            window(None, time(6, 0), time(21, 0)),
-        ];
-        assert_eq!(
-            ServiceSchedule::new(Tokyo, undated),
-            Err(ScheduleError::DuplicateEffectiveFrom(None))
-        );
+        assert_eq!(ServiceSchedule::new(Tokyo, windows), Err(ScheduleError::DuplicateEffectiveFrom(from)));
+        let undated = vec![window(None, time(9, 0), time(21, 0)), window(None, time(6, 0), time(21, 0))];
+        assert_eq!(ServiceSchedule::new(Tokyo, undated), Err(ScheduleError::DuplicateEffectiveFrom(None)));
         assert!(!ScheduleError::Empty.to_string().is_empty());
     }
 
@@ -520,15 +441,8 @@ mod tests {
             ],
         )
         .expect("valid");
-        let starts: Vec<_> = schedule
-            .windows()
-            .iter()
-            .map(|w| w.effective_from)
-            .collect();
-        assert_eq!(
-            starts,
-            vec![None, Some(date(2023, 6, 1)), Some(date(2024, 4, 1))]
-        );
+        let starts: Vec<_> = schedule.windows().iter().map(|w| w.effective_from).collect();
+        assert_eq!(starts, vec![None, Some(date(2023, 6, 1)), Some(date(2024, 4, 1))]);
         assert_eq!(schedule.window_on(date(2024, 3, 31)).open, time(6, 0));
         assert_eq!(schedule.window_on(date(2024, 4, 1)).open, time(7, 0));
     }
@@ -555,14 +469,8 @@ mod tests {
     #[test]
     fn local_date_follows_the_schedule_time_zone() {
         let schedule = ServiceSchedule::jma_default();
-        assert_eq!(
-            schedule.local_date(utc("2026-12-31T14:59:59Z")),
-            date(2026, 12, 31)
-        );
-        assert_eq!(
-            schedule.local_date(utc("2026-12-31T15:00:00Z")),
-            date(2027, 1, 1)
-        );
+        assert_eq!(schedule.local_date(utc("2026-12-31T14:59:59Z")), date(2026, 12, 31));
+        assert_eq!(schedule.local_date(utc("2026-12-31T15:00:00Z")), date(2027, 1, 1));
     }
 
     fn berlin(open: NaiveTime) -> ServiceSchedule {
@@ -580,10 +488,7 @@ mod tests {
         assert!(!schedule.is_open(utc("2026-03-29T00:59:59Z")));
         assert!(schedule.is_open(utc("2026-03-29T01:00:00Z")));
         assert_eq!(
-            schedule
-                .check(utc("2026-03-29T00:59:59Z"))
-                .expect_err("closed")
-                .next_open,
+            schedule.check(utc("2026-03-29T00:59:59Z")).expect_err("closed").next_open,
             utc("2026-03-29T01:00:00Z")
         );
     }
@@ -591,25 +496,16 @@ mod tests {
     #[test]
     fn opening_skipped_off_the_quarter_hour_still_moves_to_the_end_of_the_gap() {
         let schedule = berlin(time(2, 10));
-        assert_eq!(
-            schedule.next_open_after(utc("2026-03-28T22:00:00Z")),
-            utc("2026-03-29T01:00:00Z")
-        );
+        assert_eq!(schedule.next_open_after(utc("2026-03-28T22:00:00Z")), utc("2026-03-29T01:00:00Z"));
     }
 
     #[test]
     fn opening_repeated_by_fall_back_takes_the_earlier_instant() {
         // 2026-10-25 in Berlin: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice.
         let schedule = berlin(time(2, 30));
-        assert_eq!(
-            schedule.next_open_after(utc("2026-10-24T22:00:00Z")),
-            utc("2026-10-25T00:30:00Z")
-        );
+        assert_eq!(schedule.next_open_after(utc("2026-10-24T22:00:00Z")), utc("2026-10-25T00:30:00Z"));
         assert!(schedule.is_open(utc("2026-10-25T01:30:00Z")));
-        assert_eq!(
-            schedule.next_close_after(utc("2026-10-25T01:30:00Z")),
-            utc("2026-10-25T19:00:00Z")
-        );
+        assert_eq!(schedule.next_close_after(utc("2026-10-25T01:30:00Z")), utc("2026-10-25T19:00:00Z"));
     }
 
     /// Walks `hours` hours from `start` in quarter hours and checks that every answer is consistent.
@@ -619,29 +515,12 @@ mod tests {
             let status = schedule.status(at);
             assert!(status.next_open > at, "next opening after {at}");
             assert!(status.next_close > at, "next closing after {at}");
-            assert_eq!(
-                status.open,
-                status.next_close < status.next_open,
-                "order of transitions at {at}"
-            );
-            assert_eq!(
-                schedule.check(at).is_ok(),
-                status.open,
-                "check agrees with status at {at}"
-            );
-            assert!(
-                schedule.is_open(schedule.next_open_at_or_after(at)),
-                "a callback slot is open at {at}"
-            );
+            assert_eq!(status.open, status.next_close < status.next_open, "order of transitions at {at}");
+            assert_eq!(schedule.check(at).is_ok(), status.open, "check agrees with status at {at}");
+            assert!(schedule.is_open(schedule.next_open_at_or_after(at)), "a callback slot is open at {at}");
             assert!(schedule.next_open_at_or_after(at) >= at);
-            assert!(
-                schedule.is_open(status.next_open),
-                "next opening is open at {at}"
-            );
-            assert!(
-                !schedule.is_open(status.next_close),
-                "next closing is closed at {at}"
-            );
+            assert!(schedule.is_open(status.next_open), "next opening is open at {at}");
+            assert!(!schedule.is_open(status.next_close), "next closing is closed at {at}");
         }
     }
 
@@ -655,10 +534,7 @@ mod tests {
         for open in [time(0, 0), time(2, 0), time(2, 30), time(3, 0), time(9, 0)] {
             let schedule = ServiceSchedule::new(
                 Berlin,
-                vec![
-                    window(None, open, time(20, 0)),
-                    window(Some(date(2026, 3, 29)), open, time(23, 30)),
-                ],
+                vec![window(None, open, time(20, 0)), window(Some(date(2026, 3, 29)), open, time(23, 30))],
             )
             .expect("valid");
             assert_consistent(&schedule, utc("2026-03-26T00:00:00Z"), 24 * 7);

@@ -5,8 +5,8 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Characters callers and registries use as separators inside numbers and addresses.
 const DASHES: &[char] = &[
-    '-', '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2015}', '\u{2212}',
-    '\u{30FC}', '\u{FF0D}', '\u{FF70}', '\u{FE63}',
+    '-', '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2015}', '\u{2212}', '\u{30FC}',
+    '\u{FF0D}', '\u{FF70}', '\u{FE63}',
 ];
 
 /// NFKC and trimmed, with inner runs of white space collapsed to one space: the form we store free text in.
@@ -18,19 +18,13 @@ pub fn clean_text(input: &str) -> String {
 /// The digits of a number as dictated: NFKC (full-width to ASCII), spaces and dashes removed.
 /// Returns the remaining string; callers check that only digits are left.
 pub fn strip_number(input: &str) -> String {
-    input
-        .nfkc()
-        .filter(|c| !c.is_whitespace() && !DASHES.contains(c))
-        .collect()
+    input.nfkc().filter(|c| !c.is_whitespace() && !DASHES.contains(c)).collect()
 }
 
 /// Replaces every dash variant (including the katakana prolonged sound mark a Japanese IME types for
 /// `-`) with an ASCII hyphen.
 pub(crate) fn unify_dashes(input: &str) -> String {
-    input
-        .chars()
-        .map(|c| if DASHES.contains(&c) { '-' } else { c })
-        .collect()
+    input.chars().map(|c| if DASHES.contains(&c) { '-' } else { c }).collect()
 }
 
 /// A comparison key for names: NFKC, lower case, hiragana read as katakana, no white space at all.
@@ -48,9 +42,7 @@ pub fn match_key(input: &str) -> String {
 /// Hiragana ぁ–ゖ and the iteration marks ゝゞ map to their katakana forms; everything else is kept.
 fn hiragana_to_katakana(c: char) -> char {
     match c {
-        '\u{3041}'..='\u{3096}' | '\u{309D}'..='\u{309E}' => {
-            char::from_u32(u32::from(c) + 0x60).unwrap_or(c)
-        }
+        '\u{3041}'..='\u{3096}' | '\u{309D}'..='\u{309E}' => char::from_u32(u32::from(c) + 0x60).unwrap_or(c),
         _ => c,
     }
 }
@@ -95,26 +87,15 @@ pub fn clean_notes(input: &str) -> String {
 }
 
 /// Checks the length of a required notes field after [`clean_notes`].
-pub fn required_notes(
-    field: &str,
-    input: &str,
-    max_chars: usize,
-) -> Result<String, crate::FieldError> {
+pub fn required_notes(field: &str, input: &str, max_chars: usize) -> Result<String, crate::FieldError> {
     let cleaned = clean_notes(input);
     if cleaned.is_empty() {
-        return Err(crate::FieldError::new(
-            field,
-            format!("{field} must not be empty"),
-        ));
+        return Err(crate::FieldError::new(field, format!("{field} must not be empty")));
     }
     check_length(field, cleaned, max_chars)
 }
 
-fn check_length(
-    field: &str,
-    cleaned: String,
-    max_chars: usize,
-) -> Result<String, crate::FieldError> {
+fn check_length(field: &str, cleaned: String, max_chars: usize) -> Result<String, crate::FieldError> {
     let count = cleaned.chars().count();
     if count > max_chars {
         return Err(crate::FieldError::new(
@@ -127,17 +108,10 @@ fn check_length(
 
 /// A required single-line field kept as given (only trimmed): names and addresses are returned exactly
 /// as the caller's registry or operator wrote them; comparisons use [`match_key`] and [`address_key`].
-pub fn required_text(
-    field: &str,
-    input: &str,
-    max_chars: usize,
-) -> Result<String, crate::FieldError> {
+pub fn required_text(field: &str, input: &str, max_chars: usize) -> Result<String, crate::FieldError> {
     let kept = input.trim().to_owned();
     if kept.is_empty() {
-        return Err(crate::FieldError::new(
-            field,
-            format!("{field} must not be empty"),
-        ));
+        return Err(crate::FieldError::new(field, format!("{field} must not be empty")));
     }
     check_length(field, kept, max_chars)
 }
@@ -155,10 +129,7 @@ mod tests {
     #[test]
     fn clean_text_trims_and_collapses_inner_white_space_including_ideographic_space() {
         assert_eq!(clean_text("  山田\u{3000}\u{3000}太郎 \t\n"), "山田 太郎");
-        assert_eq!(
-            clean_text("\u{3000}文京区  本駒込\u{3000}"),
-            "文京区 本駒込"
-        );
+        assert_eq!(clean_text("\u{3000}文京区  本駒込\u{3000}"), "文京区 本駒込");
         assert_eq!(clean_text("a \n\t b"), "a b");
     }
 
@@ -203,10 +174,7 @@ mod tests {
             address_key("東京都文京区本駒込2丁目28番16号"),
             address_key("東京都文京区本駒込２−２８−１６")
         );
-        assert_eq!(
-            address_key("東京都文京区本駒込2丁目28番16号"),
-            "東京都文京区本駒込2-28-16"
-        );
+        assert_eq!(address_key("東京都文京区本駒込2丁目28番16号"), "東京都文京区本駒込2-28-16");
     }
 
     #[test]
@@ -228,14 +196,8 @@ mod tests {
 
     #[test]
     fn address_key_keeps_different_addresses_apart() {
-        assert_ne!(
-            address_key("文京区本駒込2丁目28番16号"),
-            address_key("文京区本駒込2丁目28番17号")
-        );
-        assert_ne!(
-            address_key("文京区本駒込2-28-16"),
-            address_key("文京区本駒込22-8-16")
-        );
+        assert_ne!(address_key("文京区本駒込2丁目28番16号"), address_key("文京区本駒込2丁目28番17号"));
+        assert_ne!(address_key("文京区本駒込2-28-16"), address_key("文京区本駒込22-8-16"));
     }
 
     #[test]
@@ -247,12 +209,8 @@ mod tests {
 
     #[test]
     fn required_text_trims_keeps_the_rest_and_counts_characters_not_bytes() {
-        assert_eq!(
-            required_text("name", " 山田\u{3000}太郎 ", 5),
-            Ok("山田\u{3000}太郎".to_owned())
-        );
-        let error =
-            required_text("name", "山田太郎病院", 5).expect_err("six characters are too many");
+        assert_eq!(required_text("name", " 山田\u{3000}太郎 ", 5), Ok("山田\u{3000}太郎".to_owned()));
+        let error = required_text("name", "山田太郎病院", 5).expect_err("six characters are too many");
         assert_eq!(error.field, "name");
         assert_eq!(error.detail, "name must be at most 5 characters, got 6");
     }
@@ -260,41 +218,27 @@ mod tests {
     #[test]
     fn required_text_refuses_blank_input() {
         let error = required_text("summary", " \u{3000} ", 10).expect_err("blank");
-        assert_eq!(
-            error,
-            crate::FieldError::new("summary", "summary must not be empty")
-        );
+        assert_eq!(error, crate::FieldError::new("summary", "summary must not be empty"));
     }
 
     #[test]
     fn clean_notes_keeps_characters_and_line_breaks_as_written() {
-        let notes =
-            "\r\n  ①ＰＣが起動しない  \r\n②　身代金要求の画面\r\n\r\n③ 院長に報告済み\n\n \n";
-        assert_eq!(
-            clean_notes(notes),
-            "①ＰＣが起動しない\n②　身代金要求の画面\n\n③ 院長に報告済み"
-        );
+        let notes = "\r\n  ①ＰＣが起動しない  \r\n②　身代金要求の画面\r\n\r\n③ 院長に報告済み\n\n \n";
+        assert_eq!(clean_notes(notes), "①ＰＣが起動しない\n②　身代金要求の画面\n\n③ 院長に報告済み");
         assert_eq!(clean_notes("a\rb"), "a\nb");
     }
 
     #[test]
     fn required_notes_refuses_blank_and_too_long_notes() {
         assert_eq!(
-            required_notes("summary", " \n\u{3000}\n ", 10)
-                .expect_err("blank")
-                .detail,
+            required_notes("summary", " \n\u{3000}\n ", 10).expect_err("blank").detail,
             "summary must not be empty"
         );
         assert_eq!(
-            required_notes("summary", "あ\nいう", 3)
-                .expect_err("too long")
-                .detail,
+            required_notes("summary", "あ\nいう", 3).expect_err("too long").detail,
             "summary must be at most 3 characters, got 4"
         );
-        assert_eq!(
-            required_notes("summary", "あ\r\nい", 3),
-            Ok("あ\nい".to_owned())
-        );
+        assert_eq!(required_notes("summary", "あ\r\nい", 3), Ok("あ\nい".to_owned()));
     }
 
     #[test]

@@ -56,18 +56,12 @@ impl TicketStatus {
 
     /// Reads a stored or given status.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == input)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "status",
-                    format!(
-                        "status must be one of {}, got {input:?}",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
+        Self::ALL.into_iter().find(|status| status.as_str() == input).ok_or_else(|| {
+            FieldError::new(
+                "status",
+                format!("status must be one of {}, got {input:?}", Self::ALL.map(Self::as_str).join(", ")),
+            )
+        })
     }
 
     /// Whether a follow-up call may be attached: a closed ticket must be reopened first, and a declined
@@ -90,8 +84,7 @@ impl TicketReference {
     /// Builds a reference; the prefix must be 1–8 ASCII capitals, the year four digits, seq ≥ 1.
     pub fn new(prefix: &str, year: i32, seq: i64) -> Result<Self, FieldError> {
         let field = "reference";
-        if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_uppercase())
-        {
+        if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(FieldError::new(
                 field,
                 format!("reference prefix must be 1–8 capital letters, got {prefix:?}"),
@@ -100,16 +93,10 @@ impl TicketReference {
         if !(1000..=9999).contains(&year) || seq < 1 {
             return Err(FieldError::new(
                 field,
-                format!(
-                    "reference needs a 4-digit year and a positive number, got {year} and {seq}"
-                ),
+                format!("reference needs a 4-digit year and a positive number, got {year} and {seq}"),
             ));
         }
-        Ok(Self {
-            prefix: prefix.to_owned(),
-            year,
-            seq,
-        })
+        Ok(Self { prefix: prefix.to_owned(), year, seq })
     }
 
     /// The year part.
@@ -135,8 +122,7 @@ impl FromStr for TicketReference {
     /// Parses `HL-2026-000123` (case-insensitive, full-width and any dash accepted: a Japanese IME
     /// often types `ー` for `-`).
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let cleaned =
-            crate::text::unify_dashes(&crate::text::clean_text(input)).to_ascii_uppercase();
+        let cleaned = crate::text::unify_dashes(&crate::text::clean_text(input)).to_ascii_uppercase();
         let mut parts = cleaned.split('-');
         let (Some(prefix), Some(year), Some(seq), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -177,6 +163,36 @@ pub enum EventAction {
     TicketOpened,
     /// A follow-up call was attached.
     CallLogged,
+    /// Category, kind, facts and priority set or changed.
+    TicketTriaged,
+    /// Work started.
+    TicketStarted,
+    /// Assignee set or cleared.
+    TicketAssigned,
+    /// Resolution recorded.
+    TicketResolved,
+    /// Finished.
+    TicketClosed,
+    /// Declined (out of scope or not eligible).
+    TicketDeclined,
+    /// Reopened by a supervisor.
+    TicketReopened,
+    /// A note was added.
+    NoteAdded,
+    /// A supervisor confirmed an unverified caller.
+    CallerConfirmed,
+    /// A callback was promised.
+    CallbackPromised,
+    /// A referral was requested.
+    ReferralRequested,
+    /// The partner accepted.
+    ReferralAccepted,
+    /// The partner completed its work.
+    ReferralCompleted,
+    /// The partner declined.
+    ReferralDeclined,
+    /// The referral was withdrawn.
+    ReferralCancelled,
 }
 
 impl EventAction {
@@ -185,10 +201,24 @@ impl EventAction {
         match self {
             Self::TicketOpened => "ticket.opened",
             Self::CallLogged => "call.logged",
+            Self::TicketTriaged => "ticket.triaged",
+            Self::TicketStarted => "ticket.started",
+            Self::TicketAssigned => "ticket.assigned",
+            Self::TicketResolved => "ticket.resolved",
+            Self::TicketClosed => "ticket.closed",
+            Self::TicketDeclined => "ticket.declined",
+            Self::TicketReopened => "ticket.reopened",
+            Self::NoteAdded => "note.added",
+            Self::CallerConfirmed => "caller.confirmed",
+            Self::CallbackPromised => "callback.promised",
+            Self::ReferralRequested => "referral.requested",
+            Self::ReferralAccepted => "referral.accepted",
+            Self::ReferralCompleted => "referral.completed",
+            Self::ReferralDeclined => "referral.declined",
+            Self::ReferralCancelled => "referral.cancelled",
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use chrono_tz::Asia::Tokyo;
@@ -208,17 +238,11 @@ mod tests {
 
     #[test]
     fn reference_round_trips_through_its_display() {
-        for (prefix, year, seq) in [
-            ("HL", 2026, 1),
-            ("HL", 2027, 999_999),
-            ("ABCDEFGH", 1000, 42),
-            ("X", 9999, 1_234_567),
-        ] {
+        for (prefix, year, seq) in
+            [("HL", 2026, 1), ("HL", 2027, 999_999), ("ABCDEFGH", 1000, 42), ("X", 9999, 1_234_567)]
+        {
             let reference = TicketReference::new(prefix, year, seq).expect("valid");
-            assert_eq!(
-                reference.to_string().parse::<TicketReference>(),
-                Ok(reference)
-            );
+            assert_eq!(reference.to_string().parse::<TicketReference>(), Ok(reference));
         }
     }
 
@@ -297,9 +321,7 @@ mod tests {
         let at: DateTime<Utc> = "2026-03-10T01:00:00Z".parse().expect("instant");
         assert_eq!(
             repeat_caller_since(at, 30),
-            "2026-02-08T01:00:00Z"
-                .parse::<DateTime<Utc>>()
-                .expect("instant")
+            "2026-02-08T01:00:00Z".parse::<DateTime<Utc>>().expect("instant")
         );
         assert_eq!(repeat_caller_since(at, 0), at);
     }
@@ -309,10 +331,7 @@ mod tests {
         for status in TicketStatus::ALL {
             assert_eq!(TicketStatus::parse(status.as_str()), Ok(status));
         }
-        assert_eq!(
-            TicketStatus::parse("in_progress"),
-            Ok(TicketStatus::InProgress)
-        );
+        assert_eq!(TicketStatus::parse("in_progress"), Ok(TicketStatus::InProgress));
     }
 
     #[test]
@@ -320,9 +339,7 @@ mod tests {
         let error = TicketStatus::parse("open").expect_err("unknown");
         assert_eq!(error.field, "status");
         assert!(
-            error
-                .detail
-                .contains("new, triaged, in_progress, escalated, resolved, closed, declined"),
+            error.detail.contains("new, triaged, in_progress, escalated, resolved, closed, declined"),
             "{}",
             error.detail
         );

@@ -54,10 +54,7 @@ impl MemberClass {
 
     /// Reads "A1", "A①", "A②(B)", "a2b" and the like.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let key: String = match_key(input)
-            .chars()
-            .filter(|c| !matches!(c, '(' | ')'))
-            .collect();
+        let key: String = match_key(input).chars().filter(|c| !matches!(c, '(' | ')')).collect();
         match key.to_uppercase().as_str() {
             "A1" => Ok(Self::A1),
             "A2B" => Ok(Self::A2B),
@@ -132,14 +129,9 @@ impl VerificationOutcome {
 
     /// Reads the stored name back.
     pub fn parse(input: &str) -> Option<Self> {
-        [
-            Self::Verified,
-            Self::Mismatch,
-            Self::NotFound,
-            Self::Ineligible,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == input)
+        [Self::Verified, Self::Mismatch, Self::NotFound, Self::Ineligible]
+            .into_iter()
+            .find(|o| o.as_str() == input)
     }
 }
 
@@ -170,14 +162,9 @@ impl ClaimField {
 
     /// Reads the stored name back.
     pub fn parse(input: &str) -> Option<Self> {
-        [
-            Self::MemberName,
-            Self::InstitutionName,
-            Self::InstitutionAddress,
-            Self::Prefecture,
-        ]
-        .into_iter()
-        .find(|field| field.as_str() == input)
+        [Self::MemberName, Self::InstitutionName, Self::InstitutionAddress, Self::Prefecture]
+            .into_iter()
+            .find(|field| field.as_str() == input)
     }
 }
 
@@ -216,10 +203,7 @@ pub fn verify(claim: &Claim, member: Option<&RegistryMember>) -> Verification {
     }
     let claimed_name = match_key(claim.member_name.as_str());
     let name_matches = claimed_name == match_key(&member.name)
-        || member
-            .kana
-            .as_deref()
-            .is_some_and(|kana| claimed_name == match_key(kana));
+        || member.kana.as_deref().is_some_and(|kana| claimed_name == match_key(kana));
     let best = member
         .institutions
         .iter()
@@ -236,17 +220,9 @@ pub fn verify(claim: &Claim, member: Option<&RegistryMember>) -> Verification {
     if !name_matches {
         mismatches.insert(0, ClaimField::MemberName);
     }
-    let outcome = if mismatches.is_empty() {
-        VerificationOutcome::Verified
-    } else {
-        VerificationOutcome::Mismatch
-    };
-    Verification {
-        outcome,
-        member_id: Some(member.id),
-        institution_id: Some(institution.id),
-        mismatches,
-    }
+    let outcome =
+        if mismatches.is_empty() { VerificationOutcome::Verified } else { VerificationOutcome::Mismatch };
+    Verification { outcome, member_id: Some(member.id), institution_id: Some(institution.id), mismatches }
 }
 
 fn institution_mismatches(claim: &Claim, institution: &RegistryInstitution) -> Vec<ClaimField> {
@@ -268,9 +244,7 @@ fn institution_mismatches(claim: &Claim, institution: &RegistryInstitution) -> V
 /// Address key without the leading prefecture name, which callers often leave out.
 fn comparable_address(address: &str, prefecture: PrefectureCode) -> String {
     let key = address_key(address);
-    key.strip_prefix(prefecture.name_ja())
-        .map(str::to_owned)
-        .unwrap_or(key)
+    key.strip_prefix(prefecture.name_ja()).map(str::to_owned).unwrap_or(key)
 }
 
 #[cfg(test)]
@@ -317,12 +291,7 @@ mod tests {
     }
 
     fn exact_claim() -> Claim {
-        claim(
-            "山田 太郎",
-            "本駒込クリニック",
-            "東京都文京区本駒込2-28-16",
-            "13",
-        )
+        claim("山田 太郎", "本駒込クリニック", "東京都文京区本駒込2-28-16", "13")
     }
 
     fn assert_verified(verification: &Verification) {
@@ -339,24 +308,14 @@ mod tests {
 
     #[test]
     fn exact_claim_is_verified() {
-        assert_verified(&verify(
-            &exact_claim(),
-            Some(&member(MemberClass::A1, vec![honkomagome()])),
-        ));
+        assert_verified(&verify(&exact_claim(), Some(&member(MemberClass::A1, vec![honkomagome()]))));
     }
 
     #[test]
     fn claim_in_full_width_with_ideographic_spaces_is_verified() {
-        let claim = claim(
-            "山田\u{3000}太郎",
-            "本駒込　クリニック",
-            "東京都文京区本駒込２－２８－１６",
-            "１３",
-        );
-        assert_verified(&verify(
-            &claim,
-            Some(&member(MemberClass::A1, vec![honkomagome()])),
-        ));
+        let claim =
+            claim("山田\u{3000}太郎", "本駒込　クリニック", "東京都文京区本駒込２－２８－１６", "１３");
+        assert_verified(&verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()]))));
     }
 
     #[test]
@@ -374,50 +333,26 @@ mod tests {
         let mut institution = honkomagome();
         institution.name = "サクラ病院".to_owned();
         let claim = claim("山田太郎", "ｻｸﾗ病院", "東京都文京区本駒込2-28-16", "13");
-        assert_verified(&verify(
-            &claim,
-            Some(&member(MemberClass::A1, vec![institution])),
-        ));
+        assert_verified(&verify(&claim, Some(&member(MemberClass::A1, vec![institution]))));
     }
 
     #[test]
     fn address_without_the_prefecture_and_with_chome_ban_go_is_verified() {
-        let claim = claim(
-            "山田太郎",
-            "本駒込クリニック",
-            "文京区本駒込2丁目28番16号",
-            "13",
-        );
-        assert_verified(&verify(
-            &claim,
-            Some(&member(MemberClass::A1, vec![honkomagome()])),
-        ));
+        let claim = claim("山田太郎", "本駒込クリニック", "文京区本駒込2丁目28番16号", "13");
+        assert_verified(&verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()]))));
     }
 
     #[test]
     fn registry_address_without_the_prefecture_matches_a_claim_with_it() {
         let mut institution = honkomagome();
         institution.address = "文京区本駒込二丁目28番16号".to_owned();
-        let claim = claim(
-            "山田太郎",
-            "本駒込クリニック",
-            "東京都文京区本駒込二丁目28-16",
-            "13",
-        );
-        assert_verified(&verify(
-            &claim,
-            Some(&member(MemberClass::A1, vec![institution])),
-        ));
+        let claim = claim("山田太郎", "本駒込クリニック", "東京都文京区本駒込二丁目28-16", "13");
+        assert_verified(&verify(&claim, Some(&member(MemberClass::A1, vec![institution]))));
     }
 
     #[test]
     fn wrong_member_name_is_a_mismatch_on_member_name_only() {
-        let claim = claim(
-            "山田 次郎",
-            "本駒込クリニック",
-            "東京都文京区本駒込2-28-16",
-            "13",
-        );
+        let claim = claim("山田 次郎", "本駒込クリニック", "東京都文京区本駒込2-28-16", "13");
         let verification = verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()])));
         assert_eq!(verification.outcome, VerificationOutcome::Mismatch);
         assert_eq!(verification.mismatches, vec![ClaimField::MemberName]);
@@ -429,16 +364,8 @@ mod tests {
     fn member_without_a_registered_reading_is_matched_on_the_name_only() {
         let mut registry = member(MemberClass::A1, vec![honkomagome()]);
         registry.kana = None;
-        let claim = claim(
-            "ヤマダ タロウ",
-            "本駒込クリニック",
-            "東京都文京区本駒込2-28-16",
-            "13",
-        );
-        assert_eq!(
-            verify(&claim, Some(&registry)).mismatches,
-            vec![ClaimField::MemberName]
-        );
+        let claim = claim("ヤマダ タロウ", "本駒込クリニック", "東京都文京区本駒込2-28-16", "13");
+        assert_eq!(verify(&claim, Some(&registry)).mismatches, vec![ClaimField::MemberName]);
     }
 
     #[test]
@@ -451,28 +378,15 @@ mod tests {
 
     #[test]
     fn wrong_address_is_a_mismatch_on_address_only() {
-        let claim = claim(
-            "山田太郎",
-            "本駒込クリニック",
-            "東京都文京区本駒込2-28-17",
-            "13",
-        );
+        let claim = claim("山田太郎", "本駒込クリニック", "東京都文京区本駒込2-28-17", "13");
         let verification = verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()])));
         assert_eq!(verification.outcome, VerificationOutcome::Mismatch);
-        assert_eq!(
-            verification.mismatches,
-            vec![ClaimField::InstitutionAddress]
-        );
+        assert_eq!(verification.mismatches, vec![ClaimField::InstitutionAddress]);
     }
 
     #[test]
     fn wrong_prefecture_is_a_mismatch_on_prefecture_only() {
-        let claim = claim(
-            "山田太郎",
-            "本駒込クリニック",
-            "東京都文京区本駒込2-28-16",
-            "11",
-        );
+        let claim = claim("山田太郎", "本駒込クリニック", "東京都文京区本駒込2-28-16", "11");
         let verification = verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()])));
         assert_eq!(verification.outcome, VerificationOutcome::Mismatch);
         assert_eq!(verification.mismatches, vec![ClaimField::Prefecture]);
@@ -499,10 +413,7 @@ mod tests {
     fn two_wrong_details_are_listed_without_the_right_ones() {
         let claim = claim("山田太郎", "駒込病院", "東京都文京区本駒込2-28-16", "14");
         let verification = verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()])));
-        assert_eq!(
-            verification.mismatches,
-            vec![ClaimField::InstitutionName, ClaimField::Prefecture]
-        );
+        assert_eq!(verification.mismatches, vec![ClaimField::InstitutionName, ClaimField::Prefecture]);
     }
 
     #[test]
@@ -520,12 +431,7 @@ mod tests {
 
     #[test]
     fn member_of_class_b_is_ineligible_even_when_everything_matches() {
-        for class in [
-            MemberClass::A2B,
-            MemberClass::A2C,
-            MemberClass::B,
-            MemberClass::C,
-        ] {
+        for class in [MemberClass::A2B, MemberClass::A2C, MemberClass::B, MemberClass::C] {
             let verification = verify(&exact_claim(), Some(&member(class, vec![honkomagome()])));
             assert_eq!(
                 verification,
@@ -581,10 +487,7 @@ mod tests {
         let verification = verify(&claim, Some(&registry));
         assert_eq!(verification.outcome, VerificationOutcome::Mismatch);
         assert_eq!(verification.institution_id, Some(uuid(10)));
-        assert_eq!(
-            verification.mismatches,
-            vec![ClaimField::InstitutionAddress]
-        );
+        assert_eq!(verification.mismatches, vec![ClaimField::InstitutionAddress]);
     }
 
     #[test]
@@ -592,20 +495,14 @@ mod tests {
         let mut twin = honkomagome();
         twin.id = uuid(11);
         let registry = member(MemberClass::A1, vec![honkomagome(), twin]);
-        assert_eq!(
-            verify(&exact_claim(), Some(&registry)).institution_id,
-            Some(uuid(10))
-        );
+        assert_eq!(verify(&exact_claim(), Some(&registry)).institution_id, Some(uuid(10)));
     }
 
     #[test]
     fn the_identifier_is_not_compared_again() {
         let mut claim = exact_claim();
         claim.identifier = Identifier::Registration(RegistrationNumber::parse("1").expect("valid"));
-        assert_verified(&verify(
-            &claim,
-            Some(&member(MemberClass::A1, vec![honkomagome()])),
-        ));
+        assert_verified(&verify(&claim, Some(&member(MemberClass::A1, vec![honkomagome()]))));
     }
 
     #[test]
@@ -623,13 +520,7 @@ mod tests {
 
     #[test]
     fn member_class_round_trips_and_unknown_classes_are_refused() {
-        for class in [
-            MemberClass::A1,
-            MemberClass::A2B,
-            MemberClass::A2C,
-            MemberClass::B,
-            MemberClass::C,
-        ] {
+        for class in [MemberClass::A1, MemberClass::A2B, MemberClass::A2C, MemberClass::B, MemberClass::C] {
             assert_eq!(MemberClass::parse(class.as_str()), Ok(class));
             assert_eq!(class.is_eligible(), class == MemberClass::A1);
         }

@@ -86,6 +86,14 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         created_by -> Text,
+        priority -> Nullable<Text>,
+        assignee_token_id -> Nullable<Text>,
+        first_response_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        resolution_summary -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        caller_confirmed_at -> Nullable<Timestamp>,
+        caller_confirmed_by -> Nullable<Text>,
     }
 }
 
@@ -150,6 +158,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The current triage of a ticket (history is in ticket_events).
+    ticket_triage (ticket_id) {
+        ticket_id -> Text,
+        category -> Text,
+        incident_kind -> Text,
+        suggested_priority -> Text,
+        priority -> Text,
+        priority_reason -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        detected_at -> Nullable<Timestamp>,
+        occurred_at -> Nullable<Timestamp>,
+        /// JSON array of strings.
+        systems_affected -> Text,
+        emr_unusable -> Bool,
+        care_suspended -> Bool,
+        personal_data_leaked -> Bool,
+        people_affected -> Nullable<BigInt>,
+        insider_suspected -> Bool,
+        triaged_at -> Timestamp,
+        triaged_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// Append-only notes on a ticket (database triggers refuse UPDATE and DELETE).
+    ticket_notes (id) {
+        id -> Text,
+        ticket_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// Promised callbacks (折り返し) and when a follow-up call completed them.
+    callbacks (id) {
+        id -> Text,
+        ticket_id -> Text,
+        promised_at -> Timestamp,
+        due_at -> Timestamp,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        completed_at -> Nullable<Timestamp>,
+        completed_by_call_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Referral partners: forensic vendors, law firms and the prefectural police cyber desks.
+    partners (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        /// JSON array of addresses.
+        emails -> Text,
+        phone -> Nullable<Text>,
+        nationwide -> Bool,
+        /// JSON office hours; NULL means the defaults for the partner's kind.
+        office_hours -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Prefectures a partner covers (police desks: exactly one).
+    partner_prefectures (partner_id, prefecture) {
+        partner_id -> Text,
+        prefecture -> Text,
+    }
+}
+
+diesel::table! {
+    /// Referrals of tickets to partners, each with the member's consent and its own lifecycle.
+    referrals (id) {
+        id -> Text,
+        ticket_id -> Text,
+        partner_id -> Text,
+        kind -> Text,
+        status -> Text,
+        consent_given_by -> Text,
+        consent_name -> Text,
+        consent_given_at -> Timestamp,
+        request_note -> Nullable<Text>,
+        requested_at -> Timestamp,
+        requested_by -> Text,
+        accepted_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        last_note -> Nullable<Text>,
+        police_receipt_number -> Nullable<Text>,
+        police_contact -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
 diesel::joinable!(tickets -> members (member_id));
@@ -162,6 +270,13 @@ diesel::joinable!(calls -> api_tokens (created_by));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> api_tokens (actor_token_id));
 diesel::joinable!(ticket_links -> tickets (ticket_id));
+diesel::joinable!(ticket_triage -> tickets (ticket_id));
+diesel::joinable!(ticket_notes -> tickets (ticket_id));
+diesel::joinable!(ticket_notes -> api_tokens (created_by));
+diesel::joinable!(callbacks -> tickets (ticket_id));
+diesel::joinable!(partner_prefectures -> partners (partner_id));
+diesel::joinable!(referrals -> tickets (ticket_id));
+diesel::joinable!(referrals -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -174,4 +289,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_events,
     ticket_links,
     idempotency_keys,
+    ticket_triage,
+    ticket_notes,
+    callbacks,
+    partners,
+    partner_prefectures,
+    referrals,
 );

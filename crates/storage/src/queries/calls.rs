@@ -13,6 +13,7 @@ use hotline_domain::verification::{ClaimField, Verification, VerificationOutcome
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::queries::lifecycle::complete_next_callback;
 use crate::queries::registry::member_for_identifier;
 use crate::queries::tickets::{self, RelatedTicket, TicketKey, TicketRow};
 use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
@@ -204,6 +205,7 @@ fn follow_up(
         return Err(LogCallError::TicketNotOpen(ticket.status));
     }
     let record = insert_call(conn, command, ticket.id, verification, true)?;
+    let completed_callback = complete_next_callback(conn, ticket.id, record.id, command.now)?;
     let version = tickets::touch(conn, ticket.id, command.now)?;
     tickets::record_event(
         conn,
@@ -215,6 +217,7 @@ fn follow_up(
             "call_id": record.id,
             "started_at": record.started_at,
             "verification": record.verification.outcome,
+            "completed_callback": completed_callback,
             "version": { "before": ticket.version, "after": version },
         }),
     )?;
@@ -264,6 +267,14 @@ fn open_ticket(
             created_at: now,
             updated_at: now,
             created_by: command.actor.to_string(),
+            priority: None,
+            assignee_token_id: None,
+            first_response_at: None,
+            resolved_at: None,
+            resolution_summary: None,
+            closed_at: None,
+            caller_confirmed_at: None,
+            caller_confirmed_by: None,
         },
     )?;
     let record = insert_call(conn, command, ticket_id, verification, false)?;

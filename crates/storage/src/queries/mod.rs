@@ -4,6 +4,8 @@
 
 pub mod calls;
 pub mod idempotency;
+pub mod lifecycle;
+pub mod partners;
 pub mod registry;
 pub mod tickets;
 pub mod tokens;

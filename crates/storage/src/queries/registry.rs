@@ -434,7 +434,17 @@ fn institutions_of(
 pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<MemberDetail>, StorageError> {
     let digits = strip_number(text);
     let rows: Vec<MemberRow> = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        let registration = digits.trim_start_matches('0').to_owned();
+        // A 10-digit number is a member number (or a phone or institution code), never a registration
+        // number: "0000034567" must not find registration number 34567, while "0123456" finds 123456.
+        let trimmed = digits.trim_start_matches('0');
+        let is_member_number = digits.len() == hotline_domain::identifiers::MEMBER_NUMBER_DIGITS;
+        let registration = if !is_member_number
+            && trimmed.len() <= hotline_domain::identifiers::REGISTRATION_NUMBER_MAX_DIGITS
+        {
+            trimmed.to_owned()
+        } else {
+            String::new()
+        };
         let via_institution = member_institutions::table
             .inner_join(institutions::table)
             .filter(institutions::institution_code.eq(&digits).or(institutions::phone.eq(&digits)))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::ticket::{EventAction, TicketStatus};
+use hotline_domain::triage::Priority;
 use uuid::Uuid;
 
 use crate::queries::calls::{self, CallRecord};
@@ -49,6 +50,22 @@ pub struct TicketHeader {
     pub updated_at: DateTime<Utc>,
     /// Token that opened it.
     pub created_by: Uuid,
+    /// Applied priority (set by triage).
+    pub priority: Option<Priority>,
+    /// Token working the ticket.
+    pub assignee: Option<Uuid>,
+    /// First action after the first call (triage, decline, note).
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// When it was resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// How it was resolved.
+    pub resolution_summary: Option<String>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When a supervisor confirmed an unverified caller.
+    pub caller_confirmed_at: Option<DateTime<Utc>>,
+    /// Who confirmed the caller.
+    pub caller_confirmed_by: Option<Uuid>,
 }
 
 /// A ticket with its calls and links, for `GET /v1/tickets/{id}`.
@@ -123,6 +140,14 @@ pub(crate) struct TicketRow {
     pub(crate) created_at: NaiveDateTime,
     pub(crate) updated_at: NaiveDateTime,
     pub(crate) created_by: String,
+    pub(crate) priority: Option<String>,
+    pub(crate) assignee_token_id: Option<String>,
+    pub(crate) first_response_at: Option<NaiveDateTime>,
+    pub(crate) resolved_at: Option<NaiveDateTime>,
+    pub(crate) resolution_summary: Option<String>,
+    pub(crate) closed_at: Option<NaiveDateTime>,
+    pub(crate) caller_confirmed_at: Option<NaiveDateTime>,
+    pub(crate) caller_confirmed_by: Option<String>,
 }
 
 impl TicketRow {
@@ -135,6 +160,21 @@ impl TicketRow {
             prefecture: PrefectureCode::parse(&self.prefecture)
                 .map_err(|_| corrupt("tickets.prefecture", &self.prefecture))?,
             created_by: parse_uuid("tickets.created_by", &self.created_by)?,
+            priority: self
+                .priority
+                .as_deref()
+                .map(|p| Priority::parse(p).map_err(|_| corrupt("tickets.priority", p)))
+                .transpose()?,
+            assignee: parse_opt_uuid("tickets.assignee_token_id", self.assignee_token_id.as_deref())?,
+            first_response_at: self.first_response_at.map(utc),
+            resolved_at: self.resolved_at.map(utc),
+            resolution_summary: self.resolution_summary,
+            closed_at: self.closed_at.map(utc),
+            caller_confirmed_at: self.caller_confirmed_at.map(utc),
+            caller_confirmed_by: parse_opt_uuid(
+                "tickets.caller_confirmed_by",
+                self.caller_confirmed_by.as_deref(),
+            )?,
             reference: self.reference,
             version: self.version,
             first_call_at: utc(self.first_call_at),
@@ -180,6 +220,52 @@ pub(crate) fn touch(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Res
         .set((tickets::version.eq(tickets::version + 1), tickets::updated_at.eq(db_time(at))))
         .execute(conn)?;
     Ok(tickets::table.find(id.to_string()).select(tickets::version).first(conn)?)
+}
+
+/// Why a change to a ticket was refused before anything was written.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// No such ticket.
+    #[error("ticket not found")]
+    NotFound,
+    /// The client's `If-Match` version is not the current one.
+    #[error("ticket changed meanwhile: version is {current}")]
+    VersionMismatch {
+        /// The current version, for the client to reload.
+        current: i64,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Reads a ticket for a change in the caller's write transaction and checks the client's version.
+/// PostgreSQL locks the row (`FOR UPDATE`); SQLite already holds the database write lock
+/// (`BEGIN IMMEDIATE`), so concurrent changes are serialised on both and the loser sees a mismatch.
+pub fn lock_for_change(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected_version: i64,
+) -> Result<TicketHeader, LockError> {
+    let key = id.to_string();
+    // `as_select` fixes its backend, so each arm builds its own query.
+    let row = match conn {
+        DbConnection::Postgresql(pg) => tickets::table
+            .filter(tickets::id.eq(&key))
+            .select(TicketRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(lite) => {
+            tickets::table.filter(tickets::id.eq(&key)).select(TicketRow::as_select()).first(lite).optional()
+        }
+    }
+    .map_err(StorageError::from)?;
+    let header = row.ok_or(LockError::NotFound)?.into_header()?;
+    if header.version != expected_version {
+        return Err(LockError::VersionMismatch { current: header.version });
+    }
+    Ok(header)
 }
 
 /// The ticket's own columns, by id or reference.

@@ -99,7 +99,7 @@ pub fn find_active_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option
 /// All tokens, oldest first.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
     api_tokens::table
-        .order(api_tokens::created_at.asc())
+        .order((api_tokens::created_at.asc(), api_tokens::id.asc()))
         .select(TokenRow::as_select())
         .load(conn)?
         .into_iter()

@@ -178,6 +178,7 @@ fn run_migrations_returns_the_applied_names_then_nothing() {
             "2026-11-21-000002_api_tokens",
             "2026-11-21-000003_tickets",
             "2026-11-21-000004_idempotency",
+            "2026-11-21-000005_ticket_lifecycle",
         ]
     );
     assert!(second.is_empty(), "{second:?}");

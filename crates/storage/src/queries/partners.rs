@@ -1,0 +1,234 @@
+//! The partner directory as far as referrals need it: who covers a prefecture, whether they can be
+//! reached by email, and the prefectural police desk that a police handoff goes to automatically.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use hotline_domain::prefecture::PrefectureCode;
+use hotline_domain::referral::ReferralKind;
+use uuid::Uuid;
+
+use crate::queries::{corrupt, parse_uuid};
+use crate::schema::{partner_prefectures, partners};
+use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
+
+/// A partner as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    /// Row id.
+    pub id: Uuid,
+    /// Forensic, legal or police.
+    pub kind: ReferralKind,
+    /// Name.
+    pub name: String,
+    /// Addresses alerts go to.
+    pub emails: Vec<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Covers every prefecture.
+    pub nationwide: bool,
+    /// Prefectures covered (police: exactly one).
+    pub prefectures: Vec<PrefectureCode>,
+    /// Office hours as JSON; `None` means the kind's defaults.
+    pub office_hours: Option<serde_json::Value>,
+    /// Inactive partners get no new referrals.
+    pub active: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PartnerRecord {
+    /// Whether the partner covers a prefecture.
+    pub fn covers(&self, prefecture: PrefectureCode) -> bool {
+        self.nationwide || self.prefectures.contains(&prefecture)
+    }
+}
+
+/// A partner to create or the new state of one to update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerDraft {
+    /// Kind.
+    pub kind: ReferralKind,
+    /// Name.
+    pub name: String,
+    /// Addresses.
+    pub emails: Vec<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Nationwide coverage.
+    pub nationwide: bool,
+    /// Prefectures.
+    pub prefectures: Vec<PrefectureCode>,
+    /// Office hours JSON.
+    pub office_hours: Option<serde_json::Value>,
+    /// Active.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = partners)]
+#[diesel(check_for_backend(MultiBackend))]
+struct PartnerRow {
+    id: String,
+    kind: String,
+    name: String,
+    emails: String,
+    phone: Option<String>,
+    nationwide: bool,
+    office_hours: Option<String>,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn into_record(row: PartnerRow, prefectures: Vec<String>) -> Result<PartnerRecord, StorageError> {
+    Ok(PartnerRecord {
+        id: parse_uuid("partners.id", &row.id)?,
+        kind: ReferralKind::parse(&row.kind).map_err(|_| corrupt("partners.kind", &row.kind))?,
+        emails: serde_json::from_str(&row.emails).map_err(|_| corrupt("partners.emails", &row.emails))?,
+        office_hours: row
+            .office_hours
+            .as_deref()
+            .map(|text| serde_json::from_str(text).map_err(|_| corrupt("partners.office_hours", text)))
+            .transpose()?,
+        prefectures: prefectures
+            .iter()
+            .map(|code| {
+                PrefectureCode::parse(code).map_err(|_| corrupt("partner_prefectures.prefecture", code))
+            })
+            .collect::<Result<_, _>>()?,
+        name: row.name,
+        phone: row.phone,
+        nationwide: row.nationwide,
+        active: row.active,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    })
+}
+
+fn with_prefectures(
+    conn: &mut DbConnection,
+    rows: Vec<PartnerRow>,
+) -> Result<Vec<PartnerRecord>, StorageError> {
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut coverage: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    let pairs: Vec<(String, String)> = partner_prefectures::table
+        .filter(partner_prefectures::partner_id.eq_any(&ids))
+        .order(partner_prefectures::prefecture.asc())
+        .select((partner_prefectures::partner_id, partner_prefectures::prefecture))
+        .load(conn)?;
+    for (partner, prefecture) in pairs {
+        coverage.entry(partner).or_default().push(prefecture);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let prefectures = coverage.remove(&row.id).unwrap_or_default();
+            into_record(row, prefectures)
+        })
+        .collect()
+}
+
+/// One partner.
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<PartnerRecord>, StorageError> {
+    let rows: Vec<PartnerRow> =
+        partners::table.filter(partners::id.eq(id.to_string())).select(PartnerRow::as_select()).load(conn)?;
+    Ok(with_prefectures(conn, rows)?.pop())
+}
+
+/// Partners, optionally of one kind and covering one prefecture (nationwide ones included).
+pub fn list(
+    conn: &mut DbConnection,
+    kind: Option<ReferralKind>,
+    prefecture: Option<PrefectureCode>,
+) -> Result<Vec<PartnerRecord>, StorageError> {
+    let mut query = partners::table.select(PartnerRow::as_select()).into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(partners::kind.eq(kind.as_str()));
+    }
+    if let Some(prefecture) = prefecture {
+        let covering = partner_prefectures::table
+            .filter(partner_prefectures::prefecture.eq(prefecture.code()))
+            .select(partner_prefectures::partner_id);
+        query = query.filter(partners::nationwide.eq(true).or(partners::id.eq_any(covering)));
+    }
+    let rows = query.order((partners::kind.asc(), partners::name.asc())).load(conn)?;
+    with_prefectures(conn, rows)
+}
+
+/// The police desk of a prefecture (reference rows shipped by the migrations).
+pub fn police_desk(
+    conn: &mut DbConnection,
+    prefecture: PrefectureCode,
+) -> Result<Option<PartnerRecord>, StorageError> {
+    Ok(list(conn, Some(ReferralKind::Police), Some(prefecture))?
+        .into_iter()
+        .find(|p| p.prefectures.contains(&prefecture)))
+}
+
+/// Creates a partner.
+pub fn create(
+    conn: &mut DbConnection,
+    draft: &PartnerDraft,
+    now: DateTime<Utc>,
+) -> Result<PartnerRecord, StorageError> {
+    let id = Uuid::now_v7();
+    let row = PartnerRow {
+        id: id.to_string(),
+        kind: draft.kind.as_str().to_owned(),
+        name: draft.name.clone(),
+        emails: serde_json::Value::from(draft.emails.clone()).to_string(),
+        phone: draft.phone.clone(),
+        nationwide: draft.nationwide,
+        office_hours: draft.office_hours.as_ref().map(ToString::to_string),
+        active: draft.active,
+        created_at: db_time(now),
+        updated_at: db_time(now),
+    };
+    diesel::insert_into(partners::table).values(&row).execute(conn)?;
+    replace_prefectures(conn, id, &draft.prefectures)?;
+    get(conn, id)?.ok_or(StorageError::NotFound)
+}
+
+/// Replaces a partner's data.
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    draft: &PartnerDraft,
+    now: DateTime<Utc>,
+) -> Result<PartnerRecord, StorageError> {
+    let changed = diesel::update(partners::table.find(id.to_string()))
+        .set((
+            partners::name.eq(&draft.name),
+            partners::emails.eq(serde_json::Value::from(draft.emails.clone()).to_string()),
+            partners::phone.eq(&draft.phone),
+            partners::nationwide.eq(draft.nationwide),
+            partners::office_hours.eq(draft.office_hours.as_ref().map(ToString::to_string)),
+            partners::active.eq(draft.active),
+            partners::updated_at.eq(db_time(now)),
+        ))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(StorageError::NotFound);
+    }
+    replace_prefectures(conn, id, &draft.prefectures)?;
+    get(conn, id)?.ok_or(StorageError::NotFound)
+}
+
+fn replace_prefectures(
+    conn: &mut DbConnection,
+    id: Uuid,
+    prefectures: &[PrefectureCode],
+) -> Result<(), StorageError> {
+    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(id.to_string())))
+        .execute(conn)?;
+    for prefecture in prefectures {
+        diesel::insert_into(partner_prefectures::table)
+            .values((
+                partner_prefectures::partner_id.eq(id.to_string()),
+                partner_prefectures::prefecture.eq(prefecture.code()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+DROP TRIGGER ticket_notes_no_delete;
+DROP TRIGGER ticket_notes_no_update;
+DROP TABLE referrals;
+DROP TABLE partner_prefectures;
+DROP TABLE partners;
+DROP TABLE callbacks;
+DROP TABLE ticket_notes;
+DROP TABLE ticket_triage;
+DROP INDEX tickets_priority_idx;
+DROP INDEX tickets_assignee_idx;
+ALTER TABLE tickets DROP COLUMN caller_confirmed_by;
+ALTER TABLE tickets DROP COLUMN caller_confirmed_at;
+ALTER TABLE tickets DROP COLUMN closed_at;
+ALTER TABLE tickets DROP COLUMN resolution_summary;
+ALTER TABLE tickets DROP COLUMN resolved_at;
+ALTER TABLE tickets DROP COLUMN first_response_at;
+ALTER TABLE tickets DROP COLUMN assignee_token_id;
+ALTER TABLE tickets DROP COLUMN priority;
