@@ -1,0 +1,176 @@
+//! Reading request bodies ourselves, so that every failure (too large, wrong media type, broken JSON,
+//! invalid UTF-8, an unknown field) becomes a problem+json with the field path, and so the raw bytes
+//! are at hand for the Idempotency-Key fingerprint.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes (or announces more).
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    // `web::Payload` is not decompressed: refuse a compressed body rather than misread its bytes.
+    if let Some(coding) = req.headers().get(header::CONTENT_ENCODING) {
+        let coding = coding.to_str().unwrap_or("?").trim();
+        if !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "an uncompressed body (no Content-Encoding)",
+            });
+        }
+    }
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|error| ApiError::MalformedBody(format!("the body could not be read: {error}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Checks the Content-Type's essence (parameters such as charset are allowed).
+pub fn require_media_type(req: &HttpRequest, expected: &'static str) -> Result<(), ApiError> {
+    let given = req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let essence = given.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType { expected })
+    }
+}
+
+/// Parses a JSON body into `T`, naming the field of any type error, missing or unknown field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        ApiError::MalformedBody(format!("the body is not valid UTF-8 (byte {})", error.valid_up_to()))
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let detail = strip_position(&inner.to_string());
+                let parent = if path == "." { String::new() } else { path };
+                match named_field(parent, &detail) {
+                    // Not an object at all (`[]`, `"text"`, `null`): no field to name.
+                    field if field.is_empty() => {
+                        ApiError::MalformedBody(format!("the body is not the JSON object expected: {detail}"))
+                    }
+                    field => ApiError::field(&field, detail),
+                }
+            }
+            _ => ApiError::MalformedBody(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::MalformedBody(format!("the body is not valid JSON: {error}")))?;
+    Ok(value)
+}
+
+/// serde reports a missing, unknown or duplicate field at the path of the object that holds it, naming
+/// the field only in its message: append that name, so `errors[].field` says which field it is.
+fn named_field(parent: String, detail: &str) -> String {
+    let name = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| detail.strip_prefix(prefix)?.split('`').next());
+    match name {
+        Some(name) if parent.rsplit('.').next() != Some(name) => {
+            if parent.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{parent}.{name}")
+            }
+        }
+        _ => parent,
+    }
+}
+
+/// serde_json appends " at line 1 column 42"; a field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Reads a JSON body with the route's limit and media type.
+pub async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(T, RequestFingerprint), ApiError> {
+    require_media_type(req, "application/json")?;
+    let bytes = read_body(req, payload, limit).await?;
+    let fingerprint = RequestFingerprint::of(req, &bytes);
+    Ok((parse_json(&bytes)?, fingerprint))
+}
+
+/// A client-chosen key that makes a POST safe to retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Longest key accepted.
+    pub const MAX_LEN: usize = 255;
+
+    /// Reads the optional `Idempotency-Key` header (quoted or bare; 1–255 visible ASCII characters).
+    pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        let Some(value) = req.headers().get("idempotency-key") else {
+            return Ok(None);
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::InvalidIdempotencyKey("the key must be visible ASCII characters"))?;
+        let key = text.trim().trim_matches('"');
+        if key.is_empty() || key.len() > Self::MAX_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ApiError::InvalidIdempotencyKey("the key must be 1–255 visible ASCII characters"));
+        }
+        Ok(Some(Self(key.to_owned())))
+    }
+
+    /// The key as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// SHA-256 over method, path and body: what "the same request" means for an idempotent retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFingerprint(String);
+
+impl RequestFingerprint {
+    /// Fingerprints a request and its body.
+    pub fn of(req: &HttpRequest, body: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.path().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(body);
+        Self(hex::encode(hasher.finalize()))
+    }
+
+    /// Hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

@@ -1,0 +1,141 @@
+//! The `hotline` command line: serve (default), migrate, token create, registry import.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hotline_api::SystemClock;
+use hotline_domain::registry::parse_registry_csv;
+use hotline_domain::role::Role;
+use hotline_storage::queries::{registry, tokens};
+use uuid::Uuid;
+
+use crate::settings::Settings;
+use crate::{Application, open_storage, telemetry};
+
+/// Cyber-incident hotline backend for medical institutions.
+#[derive(Debug, Parser)]
+#[command(name = "hotline", version, about)]
+pub struct Cli {
+    /// Directory with default.toml and <environment>.toml.
+    #[arg(long, global = true, env = "HOTLINE_CONFIG_DIR", default_value = "config")]
+    pub config: PathBuf,
+    /// Environment whose <environment>.toml is layered on top (e.g. production).
+    #[arg(long, global = true, env = "HOTLINE_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve the API until SIGTERM/SIGINT.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        /// Token action.
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// Manage the member registry.
+    Registry {
+        /// Registry action.
+        #[command(subcommand)]
+        action: RegistryCommand,
+    },
+}
+
+/// `hotline token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once (only a hash is stored).
+    Create {
+        /// Who or what the token is for, e.g. "desk-3" or "admin".
+        #[arg(long)]
+        name: String,
+        /// operator, supervisor or admin.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// `hotline registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Import a registry CSV (see docs/registry.md): all-or-nothing, re-imports change nothing.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.config, cli.environment.as_deref())?;
+    telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings, Arc::new(SystemClock)).await?;
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let storage = open_storage(&settings)?;
+            let applied = tokio::task::spawn_blocking(move || storage.run_migrations()).await??;
+            println!("applied {} migration(s)", applied.len());
+            for name in applied {
+                println!("  {name}");
+            }
+        }
+        Command::Token { action: TokenCommand::Create { name, role } } => {
+            let role = Role::parse(&role).map_err(|error| anyhow::anyhow!(error.detail))?;
+            let name = hotline_domain::text::required_text("name", &name, 100)
+                .map_err(|error| anyhow::anyhow!(error.detail))?;
+            let storage = open_storage(&settings)?;
+            let generated = hotline_api::auth::generate_token();
+            let token = tokens::NewToken {
+                id: Uuid::now_v7(),
+                name,
+                role,
+                token_hash: generated.hash,
+                created_at: chrono::Utc::now(),
+                created_by: None,
+            };
+            let created = tokio::task::spawn_blocking(move || {
+                storage.run_migrations()?;
+                storage.write(|conn| tokens::create(conn, &token))
+            })
+            .await??;
+            eprintln!(
+                "created {} token {:?} ({}); it is shown only once:",
+                created.role, created.name, created.id
+            );
+            println!("{}", generated.secret);
+        }
+        Command::Registry { action: RegistryCommand::Import { file } } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let snapshot = match parse_registry_csv(&bytes) {
+                Ok(snapshot) => snapshot,
+                Err(errors) => {
+                    for error in &errors {
+                        eprintln!("line {}: {}: {}", error.line, error.field, error.detail);
+                    }
+                    anyhow::bail!("{} problem(s) in {}; nothing was imported", errors.len(), file.display());
+                }
+            };
+            let storage = open_storage(&settings)?;
+            let report = tokio::task::spawn_blocking(move || {
+                storage.run_migrations()?;
+                storage.write(|conn| registry::import(conn, &snapshot, chrono::Utc::now(), None))
+            })
+            .await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(())
+}

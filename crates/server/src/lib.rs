@@ -1,0 +1,142 @@
+//! The hotline service as a library: configuration, start-up and the CLI's commands, so that
+//! end-to-end tests start exactly what `hotline serve` starts, on 127.0.0.1:0.
+
+pub mod cli;
+pub mod settings;
+pub mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use hotline_api::telemetry::{PrivacyRootSpan, request_id_header};
+use hotline_api::{ApiConfig, AppState, Clock, problem_safety_net};
+use hotline_storage::{PoolOptions, Storage};
+use tracing_actix_web::TracingLogger;
+
+use crate::settings::Settings;
+
+/// Opens the database pool described by the settings.
+pub fn open_storage(settings: &Settings) -> anyhow::Result<Storage> {
+    let options = PoolOptions {
+        max_size: settings.database.pool_size,
+        connect_timeout: StdDuration::from_secs(settings.database.connect_timeout_seconds),
+        sqlite_busy_timeout: StdDuration::from_millis(settings.database.sqlite_busy_timeout_ms),
+    };
+    Storage::connect(&settings.database.url, options).context("opening the database")
+}
+
+/// The API settings derived from configuration (validated by [`Settings::load`]).
+pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
+    Ok(ApiConfig {
+        body_limit: settings.api.body_limit_bytes,
+        import_body_limit: settings.api.import_body_limit_bytes,
+        max_clock_skew: chrono::Duration::seconds(settings.api.max_clock_skew_seconds),
+        reference_prefix: settings.service.reference_prefix.clone(),
+        repeat_caller_days: settings.service.repeat_caller_days,
+        max_page_size: settings.api.max_page_size,
+        sla: settings.sla_targets(),
+        police_hours: settings.police_hours()?,
+        police_fallback: hotline_api::PoliceFallback {
+            emergency_number: settings.police.emergency_number.clone(),
+            advice: settings.police.fallback_advice.clone(),
+            online_report_url: settings.police.online_report_url.clone(),
+        },
+    })
+}
+
+/// A bound, migrated, not-yet-running server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    storage: Storage,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the listener and prepares the HTTP server.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let schedule = settings.schedule()?;
+        let storage = open_storage(&settings)?;
+        let migrating = storage.clone();
+        let applied = tokio::task::spawn_blocking(move || migrating.run_migrations())
+            .await
+            .context("migration task")?
+            .context("applying migrations")?;
+        tracing::info!(backend = %storage.backend(), applied = applied.len(), "database ready");
+
+        let listener = TcpListener::bind(&settings.server.listen)
+            .with_context(|| format!("binding {}", settings.server.listen))?;
+        let address = listener.local_addr()?;
+        let purge_clock = Arc::clone(&clock);
+        let state = web::Data::new(AppState {
+            storage: storage.clone(),
+            schedule,
+            config: api_config(&settings)?,
+            clock,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(hotline_api::configure)
+                .wrap(problem_safety_net())
+                .wrap(Compress::default())
+                .wrap(from_fn(request_id_header))
+                .wrap(TracingLogger::<PrivacyRootSpan>::new())
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.run();
+        spawn_idempotency_purge(storage.clone(), purge_clock, settings.api.idempotency_retention_hours);
+        tracing::info!(%address, "listening");
+        Ok(Application { server, address, storage })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The storage the server uses, for tests that inspect the database.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish within the shutdown timeout).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Forgets stored idempotent responses after the retention period, hourly.
+fn spawn_idempotency_purge(storage: Storage, clock: Arc<dyn Clock>, retention_hours: i64) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(StdDuration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            let storage = storage.clone();
+            let before = clock.now() - chrono::Duration::hours(retention_hours);
+            let purged = tokio::task::spawn_blocking(move || {
+                storage.write(|conn| hotline_storage::queries::idempotency::purge_older_than(conn, before))
+            })
+            .await;
+            match purged {
+                Ok(Ok(count)) if count > 0 => tracing::info!(count, "purged expired idempotency keys"),
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "purging idempotency keys failed"),
+                Err(error) => tracing::warn!(%error, "purge task failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,16 @@
+//! End-to-end tests: one binary, every scenario run against the real server on SQLite and on
+//! PostgreSQL (`<module>::sqlite::<scenario>` and `<module>::postgres::<scenario>`). PostgreSQL needs
+//! HOTLINE_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test; without it those tests
+//! skip themselves, except in CI where they fail.
+
+#[macro_use]
+mod helpers;
+
+mod concurrency;
+mod idempotency;
+mod intake;
+mod logging;
+mod problems;
+mod registry;
+mod service;
+mod tokens;
