@@ -148,6 +148,15 @@ impl TestResponse {
         problem
     }
 
+    /// Asserts a 409 problem about the state of a ticket or a referral (`ticket-not-open`,
+    /// `invalid-transition`, `invalid-referral-transition`) naming that state in `member`
+    /// (`ticket_status` or `referral_status`), and returns it.
+    pub fn expect_state_problem(&self, slug: &str, member: &str, state: &str) -> Value {
+        let problem = self.expect_problem(409, slug);
+        assert_eq!(problem[member], json!(state), "{problem}");
+        problem
+    }
+
     /// Asserts a 422 validation problem whose `errors[]` names exactly `fields`, in any order.
     pub fn expect_invalid_fields(&self, fields: &[&str]) -> Value {
         let problem = self.expect_problem(422, "validation-error");
@@ -453,4 +462,147 @@ pub fn assert_timestamps_in_jst(value: &Value) {
     let mut found = Vec::new();
     walk(value, &mut found);
     assert!(!found.is_empty(), "no timestamp in {value}");
+}
+
+// ------------------------------------------------------------------------------------------------
+// Ticket lifecycle: changes with If-Match, and reading a ticket back with its ETag.
+
+impl TestResponse {
+    /// The ticket version in the `ETag` header (`"5"`); panics when there is none.
+    pub fn etag_version(&self) -> i64 {
+        let etag =
+            self.header("etag").unwrap_or_else(|| panic!("no ETag header ({}): {}", self.status, self.text));
+        etag.strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("ETag {etag:?} is not a quoted version"))
+    }
+
+    /// Asserts a successful ticket change: the status, the new version in both the `ETag` header and
+    /// the body, and returns the body.
+    pub fn expect_change(&self, status: u16, version: i64) -> Value {
+        let body = self.expect(status);
+        assert_eq!(self.etag_version(), version, "ETag after the change; body: {body}");
+        assert_eq!(body["version"], json!(version), "version after the change: {body}");
+        body
+    }
+}
+
+impl TestApp {
+    /// `POST path` as a ticket change: `If-Match: "<version>"` unless `None`, and a JSON body unless
+    /// `None` (then no body and no content type at all).
+    pub async fn change(
+        &self,
+        path: &str,
+        token: &str,
+        if_match: Option<i64>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = self.request(Method::POST, path).bearer_auth(token);
+        if let Some(version) = if_match {
+            request = request.header("if-match", format!("\"{version}\""));
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        self.send(request).await
+    }
+
+    /// `PATCH path` with a JSON body and a bearer token.
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        let request = self
+            .request(Method::PATCH, path)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.send(request).await
+    }
+
+    /// `GET /v1/tickets/{id}` as `token`, which must succeed with an `ETag` equal to the body's version.
+    pub async fn ticket(&self, id: &str, token: &str) -> Value {
+        let response = self.get(&format!("/v1/tickets/{id}"), token).await;
+        let ticket = response.expect(200);
+        assert_eq!(json!(response.etag_version()), ticket["version"], "ETag of {ticket}");
+        ticket
+    }
+
+    /// `GET /v1/tickets/{id}/events` as the operator: the audit trail, oldest first.
+    pub async fn events(&self, id: &str) -> Vec<Value> {
+        let events = self.get(&format!("/v1/tickets/{id}/events"), &self.operator.secret).await.expect(200);
+        events["events"].as_array().cloned().unwrap_or_else(|| panic!("events[]: {events}"))
+    }
+}
+
+/// Logs the fixture call (a verified caller of 本駒込クリニック, Tokyo) starting at `started_at`, which
+/// must lie inside the service window near the clock, and returns the new ticket's id.
+pub async fn open_ticket(app: &TestApp, started_at: &str) -> String {
+    let logged = app.log_call(&with(sample_call_body(), "/started_at", json!(started_at))).await;
+    assert_eq!(logged["ticket"]["status"], "new", "{logged}");
+    assert_eq!(logged["ticket"]["version"], 1, "{logged}");
+    logged["ticket"]["id"].as_str().unwrap_or_else(|| panic!("ticket id: {logged}")).to_owned()
+}
+
+/// A triage of a ransomware attack that stopped care: the service suggests P1.
+pub fn ransomware_triage() -> Value {
+    json!({
+        "category": "serious_incident",
+        "incident_kind": "ransomware",
+        "facts": {
+            "systems_affected": ["電子カルテ", "レセコン"],
+            "emr_unusable": true,
+            "care_suspended": true,
+            "people_affected": 1200,
+        },
+    })
+}
+
+/// The member's consent to a referral, given at `given_at`.
+pub fn consent(given_at: &str) -> Value {
+    json!({ "given_by": "member", "name": "山田 太郎", "given_at": given_at })
+}
+
+/// Creates (as the supervisor) an active forensic vendor with an e-mail, covering `prefectures`.
+pub async fn create_forensic_partner(app: &TestApp, prefectures: &[&str]) -> Value {
+    let body = json!({
+        "kind": "forensic",
+        "name": "東京フォレンジック株式会社",
+        "emails": ["ir@forensic.example.co.jp"],
+        "phone": "03-1234-5678",
+        "prefectures": prefectures,
+    });
+    let response = app.post_json("/v1/partners", &app.supervisor.secret, &body, None).await;
+    let partner = response.expect(201);
+    let location = format!("/v1/partners/{}", partner["id"].as_str().expect("partner id"));
+    assert_eq!(response.header("location"), Some(location.as_str()));
+    partner
+}
+
+/// The police desk of a prefecture, as `GET /v1/partners?kind=police&prefecture=…` lists it.
+pub async fn police_desk(app: &TestApp, prefecture: &str) -> Value {
+    let request = app
+        .request(Method::GET, "/v1/partners")
+        .query(&[("kind", "police"), ("prefecture", prefecture)])
+        .bearer_auth(&app.operator.secret);
+    let listed = app.send(request).await.expect(200);
+    let partners = listed["partners"].as_array().unwrap_or_else(|| panic!("partners[]: {listed}"));
+    assert_eq!(partners.len(), 1, "one desk per prefecture: {listed}");
+    partners[0].clone()
+}
+
+/// Gives a police desk an e-mail address (as the supervisor), so that handoffs to it are possible.
+pub async fn give_desk_an_email(app: &TestApp, desk_id: &str) -> Value {
+    let body = json!({ "emails": ["cyber-soudan@police.example.jp"], "phone": "03-3431-8109" });
+    let desk =
+        app.patch_json(&format!("/v1/partners/{desk_id}"), &app.supervisor.secret, &body).await.expect(200);
+    assert_eq!(desk["emails"], json!(["cyber-soudan@police.example.jp"]), "{desk}");
+    desk
+}
+
+/// The string at a JSON pointer.
+pub fn text(value: &Value, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string at {pointer} in {value}"))
+        .to_owned()
 }

@@ -11,7 +11,31 @@ on_both_backends!(
     same_key_with_another_body_is_422_idempotency_key_reused,
     the_same_key_from_another_token_is_independent,
     concurrent_retries_with_one_key_create_one_ticket,
+    a_call_logged_at_20_59_and_retried_after_closing_is_replayed_not_refused,
 );
+
+async fn a_call_logged_at_20_59_and_retried_after_closing_is_replayed_not_refused(app: TestApp) {
+    app.import_fixture_registry().await;
+    app.set_clock("2026-11-20T20:59:00+09:00");
+    let body = crate::helpers::without(sample_call_body(), "/started_at");
+    let key = "desk-1-late-call";
+    let first = app.post_json("/v1/calls", &app.operator.secret, &body, Some(key)).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+
+    // The response was lost; the desk retries after the line has closed. The call was logged in time,
+    // so the retry gets the original answer instead of an outside-service-window refusal.
+    app.set_clock("2026-11-20T21:01:00+09:00");
+    let retry = app.post_json("/v1/calls", &app.operator.secret, &body, Some(key)).await;
+    assert_eq!(retry.status, 201, "{}", retry.text);
+    assert_eq!(retry.text, first.text);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+
+    // A new call without the key at 21:01 is still refused.
+    app.post_json("/v1/calls", &app.operator.secret, &body, None)
+        .await
+        .expect_problem(422, "outside-service-window");
+    assert_eq!(app.row_counts().await.tickets, 1);
+}
 
 async fn retry_with_the_same_key_replays_the_first_response_and_creates_one_ticket(app: TestApp) {
     app.import_fixture_registry().await;

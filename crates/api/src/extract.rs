@@ -11,11 +11,10 @@ use sha2::{Digest, Sha256};
 use crate::problem::ApiError;
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (or announces more).
-pub async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::Bytes, ApiError> {
+pub async fn read_body<S>(req: &HttpRequest, mut payload: S, limit: usize) -> Result<web::Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
     // `web::Payload` is not decompressed: refuse a compressed body rather than misread its bytes.
     if let Some(coding) = req.headers().get(header::CONTENT_ENCODING) {
         let coding = coding.to_str().unwrap_or("?").trim();

@@ -1,9 +1,18 @@
 //! Idempotent POSTs. The response to a keyed request is stored in the same transaction as the write it
 //! reports, so a retry after a lost response gets the original answer and creates nothing, even if the
 //! server crashed in between. The same key with another request is refused. Keys are per token.
+//!
+//! Two checks: [`replay_stored`], a middleware, answers a retry from the stored response before any
+//! handler parses or validates it (a call logged at 20:59 and retried at 21:01 must not be refused as
+//! outside the window); [`write_once`] repeats the check inside the write transaction, which settles
+//! concurrent first attempts.
 
-use actix_web::http::StatusCode;
+use actix_web::HttpMessage;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use hotline_storage::StorageError;
 use hotline_storage::db::DbConnection;
@@ -135,4 +144,55 @@ where
         Outcome::Fresh(response) => response.into_response(false),
         Outcome::Replayed(response) => response.into_response(true),
     })
+}
+
+/// Middleware for `/v1` (inside authentication): a keyed POST already answered for this token gets the
+/// stored response (`idempotent-replayed: true`); the same key with another request gets 422. The
+/// body is read once, fingerprinted and handed on unchanged.
+pub async fn replay_stored(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.method() != Method::POST {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let key = match IdempotencyKey::from_request(req.request()) {
+        Ok(Some(key)) => key,
+        Ok(None) => return Ok(next.call(req).await?.map_into_left_body()),
+        Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+    };
+    let (Some(state), Some(actor)) =
+        (req.app_data::<web::Data<AppState>>().cloned(), req.extensions().get::<Actor>().cloned())
+    else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let limit = state.config.body_limit.max(state.config.import_body_limit);
+    let payload = req.take_payload();
+    let bytes = match crate::extract::read_body(req.request(), payload, limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+    };
+    let fingerprint = RequestFingerprint::of(req.request(), &bytes);
+    req.set_payload(Payload::from(bytes));
+    let storage = state.storage.clone();
+    let token = actor.token_id;
+    let lookup_key = key.as_str().to_owned();
+    let stored = web::block(move || storage.read(|conn| idempotency::find(conn, token, &lookup_key))).await;
+    let stored = match stored.map_err(ApiError::from).and_then(|found| found.map_err(ApiError::from)) {
+        Ok(stored) => stored,
+        Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+    };
+    match stored {
+        None => Ok(next.call(req).await?.map_into_left_body()),
+        Some(record) if record.request_hash == fingerprint.as_str() => {
+            let response = StoredResponse {
+                status: u16::try_from(record.status_code).unwrap_or(200),
+                body: record.response_body,
+                location: record.location,
+                etag: None,
+            };
+            Ok(req.into_response(response.into_response(true)).map_into_right_body())
+        }
+        Some(_) => Ok(req.error_response(ApiError::IdempotencyKeyReused).map_into_right_body()),
+    }
 }

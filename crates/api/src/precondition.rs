@@ -12,14 +12,17 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version in `If-Match` (`"7"`, `W/"7"` or `7`); 428 when absent, 412 when unreadable.
+/// The version in `If-Match` (`"7"`, `W/"7"` or `7`); 428 when absent. A value that is not a version
+/// can never match, so it becomes one that fails the comparison and the client gets 412 with the
+/// current version.
 pub fn required_version(req: &HttpRequest) -> Result<i64, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Err(ApiError::PreconditionRequired { current: None });
     };
     let text = value.to_str().unwrap_or("").trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse::<i64>().map_err(|_| {
-        ApiError::field("If-Match", format!("If-Match must be the ticket's ETag, e.g. \"3\"; got {text:?}"))
-    })
+    Ok(text.parse::<i64>().unwrap_or(NEVER_A_VERSION))
 }
+
+/// Versions start at 1, so this never matches.
+const NEVER_A_VERSION: i64 = -1;

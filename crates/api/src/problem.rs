@@ -256,7 +256,7 @@ impl ApiError {
                 )
             }
             Self::TicketNotOpen(status) => {
-                ext.insert("status".into(), json!(status.as_str()));
+                ext.insert("ticket_status".into(), json!(status.as_str()));
                 format!("the ticket is {}; reopen it or log the call as a new ticket", status.as_str())
             }
             Self::InvalidIdempotencyKey(reason) => (*reason).to_owned(),
@@ -279,7 +279,7 @@ impl ApiError {
                 )
             }
             Self::InvalidTransition { from, action, allowed } => {
-                ext.insert("status".into(), json!(from.as_str()));
+                ext.insert("ticket_status".into(), json!(from.as_str()));
                 ext.insert(
                     "allowed".into(),
                     json!(
@@ -314,7 +314,7 @@ impl ApiError {
                 "complete or cancel the open referral to this partner first".to_owned()
             }
             Self::InvalidReferralTransition { from, action, allowed } => {
-                ext.insert("status".into(), json!(from));
+                ext.insert("referral_status".into(), json!(from));
                 ext.insert("allowed".into(), json!(allowed));
                 format!(
                     "a {from} referral cannot {action}; allowed: {}",
@@ -344,7 +344,12 @@ pub fn problem_body(
     body.insert("title".into(), json!(title));
     body.insert("status".into(), json!(status.as_u16()));
     body.insert("detail".into(), json!(detail));
-    body.extend(extensions);
+    for (key, value) in extensions {
+        // Extension members never replace RFC 9457's own (type, title, status, detail, instance).
+        if !matches!(key.as_str(), "type" | "title" | "status" | "detail" | "instance") {
+            body.insert(key, value);
+        }
+    }
     Value::Object(body)
 }
 
@@ -412,6 +417,28 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(reason) => Self::Conflict(reason),
             StorageError::Unavailable(reason) => Self::Unavailable(reason),
             StorageError::Other(reason) => Self::Internal(reason),
+        }
+    }
+}
+
+impl From<hotline_storage::queries::registry::ImportError> for ApiError {
+    fn from(error: hotline_storage::queries::registry::ImportError) -> Self {
+        use hotline_storage::queries::registry::ImportError;
+        match error {
+            ImportError::RegistrationTaken(taken) => Self::RegistryImportRejected(
+                taken
+                    .into_iter()
+                    .map(|(member, registration, holder)| RowError {
+                        line: 0,
+                        field: "registration_number".to_owned(),
+                        detail: format!(
+                            "member {member} is given registration number {registration}, which member {holder} \
+                             (not in this file) holds; include {holder} with its corrected number"
+                        ),
+                    })
+                    .collect(),
+            ),
+            ImportError::Storage(error) => error.into(),
         }
     }
 }

@@ -123,7 +123,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(snapshot) => snapshot,
                 Err(errors) => {
                     for error in &errors {
-                        eprintln!("line {}: {}: {}", error.line, error.field, error.detail);
+                        match (error.line, error.field.is_empty()) {
+                            (0, _) => eprintln!("{}", error.detail),
+                            (line, true) => eprintln!("line {line}: {}", error.detail),
+                            (line, false) => eprintln!("line {line}, {}: {}", error.field, error.detail),
+                        }
                     }
                     anyhow::bail!("{} problem(s) in {}; nothing was imported", errors.len(), file.display());
                 }
@@ -133,7 +137,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 storage.run_migrations()?;
                 storage.write(|conn| registry::import(conn, &snapshot, chrono::Utc::now(), None))
             })
-            .await??;
+            .await?;
+            let report = match report {
+                Ok(report) => report,
+                Err(registry::ImportError::RegistrationTaken(taken)) => {
+                    for (member, registration, holder) in &taken {
+                        eprintln!(
+                            "member {member}: registration number {registration} is held by member {holder}, who is not in this file"
+                        );
+                    }
+                    anyhow::bail!("{} conflict(s) in {}; nothing was imported", taken.len(), file.display());
+                }
+                Err(registry::ImportError::Storage(error)) => return Err(error.into()),
+            };
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }

@@ -196,6 +196,8 @@ impl Settings {
         let settings: Settings = config.try_deserialize().context("configuration has an invalid setting")?;
         settings.schedule()?;
         settings.police_hours()?;
+        hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
+            .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
     }
 

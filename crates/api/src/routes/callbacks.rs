@@ -94,11 +94,7 @@ pub async fn list_due(
     actor.require(Role::Operator)?;
     let now = state.clock.now();
     let before = query.due_before.map_or(now, |at| at.with_timezone(&Utc));
-    let max = state.config.max_page_size;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")));
-    }
+    let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let due = web::block(move || storage.read(|conn| lifecycle::callbacks_due_before(conn, before, limit)))
         .await??;

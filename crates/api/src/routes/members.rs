@@ -56,11 +56,7 @@ pub async fn search_members(
     if text.is_empty() {
         return Err(ApiError::field("q", "q must not be empty"));
     }
-    let max = state.config.max_page_size;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")));
-    }
+    let limit = crate::routes::page_limit(query.limit, 20, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let members = web::block(move || storage.read(|conn| registry::search(conn, &text, limit))).await??;
     Ok(HttpResponse::Ok().json(json!({ "members": members.iter().map(member_json).collect::<Vec<_>>() })))

@@ -31,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/v1")
+            // The middleware registered last runs first: authenticate, then answer stored replays.
+            .wrap(from_fn(crate::idempotency::replay_stored))
             .wrap(from_fn(authenticate))
             .service(web::resource("/hotline/status").route(web::get().to(status::hotline_status)))
             .service(web::resource("/calls").route(web::post().to(calls::log_call)))
@@ -76,4 +78,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Parses a UUID path segment, answering 404 (not 400) for anything else: no such resource exists.
 pub(crate) fn parse_id(raw: &str, what: &str) -> Result<uuid::Uuid, crate::problem::ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| crate::problem::ApiError::NotFound(format!("{what} {raw:?}")))
+}
+
+/// Checks a `limit` query parameter (1 to the configured maximum), with a default.
+pub(crate) fn page_limit(
+    requested: Option<i64>,
+    default: i64,
+    max: i64,
+) -> Result<i64, crate::problem::ApiError> {
+    let limit = requested.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(crate::problem::ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")))
+    }
 }

@@ -21,7 +21,7 @@ use crate::auth::Actor;
 use crate::extract::json_body;
 use crate::problem::ApiError;
 use crate::routes::parse_id;
-use crate::routes::tickets::{referral_json, run_change, ticket_id};
+use crate::routes::tickets::{optional_body, referral_json, run_change, ticket_id};
 use crate::time::display_time;
 
 #[derive(Debug, Deserialize)]
@@ -150,8 +150,9 @@ pub async fn act(
     let referral_id = parse_id(&raw_id, "referral")?;
     let action = ReferralAction::parse(&raw_action)
         .map_err(|_| ApiError::NotFound(format!("referral action {raw_action:?}")))?;
+    // Every member is optional, so is the body (e.g. a bare `complete`).
     let (body, fingerprint) =
-        json_body::<ReferralActionRequest>(&req, payload, state.config.body_limit).await?;
+        optional_body::<ReferralActionRequest>(&req, payload, state.config.body_limit).await?;
     let storage = state.storage.clone();
     let referral = web::block(move || storage.read(|conn| lifecycle::referral(conn, referral_id)))
         .await??

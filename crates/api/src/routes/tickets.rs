@@ -51,7 +51,7 @@ pub(crate) async fn ticket_id(state: &web::Data<AppState>, raw: &str) -> Result<
 }
 
 /// Maps every refusal of a ticket change to its problem type.
-pub(crate) fn change_error(error: ChangeError) -> ApiError {
+pub(crate) fn change_error(error: ChangeError, actual: Role) -> ApiError {
     use hotline_domain::referral::ReferralRefusal as R;
     match error {
         ChangeError::NotFound => ApiError::NotFound("the ticket".to_owned()),
@@ -64,8 +64,9 @@ pub(crate) fn change_error(error: ChangeError) -> ApiError {
             }
         }
         ChangeError::Transition(TransitionError::Forbidden { required, .. })
-        | ChangeError::Forbidden(required) => ApiError::Forbidden { required, actual: Role::Operator },
+        | ChangeError::Forbidden(required) => ApiError::Forbidden { required, actual },
         ChangeError::OpenReferrals(count) => ApiError::OpenReferrals(count),
+        ChangeError::TicketNotOpen(status) => ApiError::TicketNotOpen(status),
         ChangeError::AlreadyAssigned(id) => ApiError::AlreadyAssigned(id),
         ChangeError::UnknownAssignee(id) => ApiError::field("assignee", format!("no active token {id}")),
         ChangeError::Referral(refusal) => {
@@ -281,11 +282,7 @@ pub async fn list_tickets(
             .collect();
     }
     let priority = query.priority.as_deref().map(Priority::parse).transpose()?;
-    let max = state.config.max_page_size;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")));
-    }
+    let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
     // Overdue filtering happens after loading, so it scans a wider window of open tickets.
     let filter = TicketFilter {
         statuses,
@@ -328,7 +325,7 @@ pub async fn list_tickets(
 }
 
 /// A change's body, optional for actions that carry no data.
-async fn optional_body<T: serde::de::DeserializeOwned + Default>(
+pub(crate) async fn optional_body<T: serde::de::DeserializeOwned + Default>(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
@@ -369,7 +366,7 @@ where
         key,
         fingerprint,
         move |conn| {
-            let extra = change(conn, &change_data).map_err(change_error)?;
+            let extra = change(conn, &change_data).map_err(|error| change_error(error, role))?;
             let full = lifecycle::full_ticket(conn, &TicketKey::Id(ticket))?
                 .ok_or_else(|| ApiError::NotFound("the ticket".into()))?;
             Ok((full, extra))
@@ -504,25 +501,42 @@ async fn simple_action(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TextRequest {
-    #[serde(default)]
-    resolution_summary: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    note: Option<String>,
+/// The operation behind a change whose body is one required text field.
+type TextOperation = fn(&mut DbConnection, &Change, &str) -> Result<Option<Value>, ChangeError>;
+
+/// Runs a change whose body is exactly `{"<field>": "<text>"}` (1–4000 characters).
+#[allow(clippy::too_many_arguments)]
+async fn text_change(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    actor: Actor,
+    role: Role,
+    field: &'static str,
+    status: StatusCode,
+    operation: TextOperation,
+) -> Result<HttpResponse, ApiError> {
+    actor.require(role)?;
+    let ticket = ticket_id(&state, &path).await?;
+    let (body, fingerprint) =
+        json_body::<serde_json::Map<String, Value>>(&req, payload, state.config.body_limit).await?;
+    if let Some(other) = body.keys().find(|key| key.as_str() != field) {
+        return Err(ApiError::field(other, format!("unknown field `{other}`, expected `{field}`")));
+    }
+    let text = match body.get(field) {
+        Some(Value::String(text)) => hotline_domain::text::required_notes(field, text, 4000)?,
+        Some(_) => return Err(ApiError::field(field, format!("{field} must be a string"))),
+        None => return Err(ApiError::field(field, format!("{field} is required"))),
+    };
+    run_change(&req, &state, &actor, ticket, fingerprint, status, move |conn, change| {
+        operation(conn, change, &text)
+    })
+    .await
 }
 
-fn required_text(field: &str, value: Option<&str>) -> Result<String, ApiError> {
-    let value = value.ok_or_else(|| ApiError::field(field, format!("{field} is required")))?;
-    Ok(hotline_domain::text::required_notes(field, value, 4000)?)
-}
-
-/// `POST /v1/tickets/{id}/resolve` (operator, If-Match) with `resolution_summary`.
+/// `POST /v1/tickets/{id}/resolve` (operator, If-Match) with `resolution_summary`; refused while a
+/// referral is open.
 pub async fn resolve(
     req: HttpRequest,
     path: web::Path<String>,
@@ -530,13 +544,17 @@ pub async fn resolve(
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
-    let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) = json_body::<TextRequest>(&req, payload, state.config.body_limit).await?;
-    let summary = required_text("resolution_summary", body.resolution_summary.as_deref())?;
-    run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::OK, move |conn, change| {
-        lifecycle::resolve(conn, change, &summary).map(|_| None)
-    })
+    text_change(
+        req,
+        path,
+        payload,
+        state,
+        actor,
+        Role::Operator,
+        "resolution_summary",
+        StatusCode::OK,
+        |conn, change, text| lifecycle::resolve(conn, change, text).map(|_| None),
+    )
     .await
 }
 
@@ -548,17 +566,22 @@ pub async fn decline(
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
-    let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) = json_body::<TextRequest>(&req, payload, state.config.body_limit).await?;
-    let reason = required_text("reason", body.reason.as_deref())?;
-    run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::OK, move |conn, change| {
-        lifecycle::decline(conn, change, &reason).map(|_| None)
-    })
+    text_change(
+        req,
+        path,
+        payload,
+        state,
+        actor,
+        Role::Operator,
+        "reason",
+        StatusCode::OK,
+        |conn, change, text| lifecycle::decline(conn, change, text).map(|_| None),
+    )
     .await
 }
 
-/// `POST /v1/tickets/{id}/reopen` (supervisor, If-Match) with `reason`.
+/// `POST /v1/tickets/{id}/reopen` (supervisor, If-Match) with `reason`; the state machine answers
+/// 403 for lower roles.
 pub async fn reopen(
     req: HttpRequest,
     path: web::Path<String>,
@@ -566,13 +589,17 @@ pub async fn reopen(
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
-    let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) = json_body::<TextRequest>(&req, payload, state.config.body_limit).await?;
-    let reason = required_text("reason", body.reason.as_deref())?;
-    run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::OK, move |conn, change| {
-        lifecycle::reopen(conn, change, &reason).map(|_| None)
-    })
+    text_change(
+        req,
+        path,
+        payload,
+        state,
+        actor,
+        Role::Operator,
+        "reason",
+        StatusCode::OK,
+        |conn, change, text| lifecycle::reopen(conn, change, text).map(|_| None),
+    )
     .await
 }
 
@@ -584,13 +611,19 @@ pub async fn add_note(
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
-    let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) = json_body::<TextRequest>(&req, payload, state.config.body_limit).await?;
-    let text = required_text("body", body.body.as_deref())?;
-    run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::CREATED, move |conn, change| {
-        lifecycle::add_note(conn, change, &text).map(|(_, note)| Some(json!({ "note_id": note.id })))
-    })
+    text_change(
+        req,
+        path,
+        payload,
+        state,
+        actor,
+        Role::Operator,
+        "body",
+        StatusCode::CREATED,
+        |conn, change, text| {
+            lifecycle::add_note(conn, change, text).map(|(_, note)| Some(json!({ "note_id": note.id })))
+        },
+    )
     .await
 }
 
@@ -603,13 +636,17 @@ pub async fn confirm_caller(
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Supervisor)?;
-    let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) = json_body::<TextRequest>(&req, payload, state.config.body_limit).await?;
-    let note = required_text("note", body.note.as_deref())?;
-    run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::OK, move |conn, change| {
-        lifecycle::confirm_caller(conn, change, &note).map(|_| None)
-    })
+    text_change(
+        req,
+        path,
+        payload,
+        state,
+        actor,
+        Role::Supervisor,
+        "note",
+        StatusCode::OK,
+        |conn, change, text| lifecycle::confirm_caller(conn, change, text).map(|_| None),
+    )
     .await
 }
 

@@ -239,6 +239,7 @@ fn open_ticket(
     let possible_repeat_of = tickets::recent_for_caller(
         conn,
         repeat_caller_since(call.started_at, command.repeat_caller_days),
+        call.started_at,
         verification.member_id,
         verification.institution_id,
         &institution_match,

@@ -57,6 +57,9 @@ pub enum ChangeError {
     /// A supervisor-only change by a lower role.
     #[error("needs the {0} role")]
     Forbidden(Role),
+    /// A closed or declined ticket takes no callbacks (reopen it, or open a new ticket).
+    #[error("ticket is {0:?}")]
+    TicketNotOpen(TicketStatus),
     /// Resolution with referrals still open.
     #[error("{0} referral(s) still open")]
     OpenReferrals(usize),
@@ -463,6 +466,8 @@ pub fn callbacks_due_before(
         .inner_join(tickets::table)
         .filter(callbacks::completed_at.is_null())
         .filter(callbacks::due_at.lt(db_time(before)))
+        // A closed or declined ticket's promises are moot; reopening brings them back.
+        .filter(tickets::status.ne_all([TicketStatus::Closed.as_str(), TicketStatus::Declined.as_str()]))
         .order((callbacks::due_at.asc(), callbacks::id.asc()))
         .limit(limit)
         .select((CallbackRow::as_select(), tickets::reference))
@@ -815,12 +820,8 @@ pub fn promise_callback(
     note: Option<&str>,
 ) -> Result<(TicketHeader, CallbackRecord), ChangeError> {
     let ticket = ticket_queries::lock_for_change(conn, change.ticket_id, change.expected_version)?;
-    if matches!(ticket.status, TicketStatus::Closed | TicketStatus::Declined) {
-        return Err(ChangeError::Transition(TransitionError::Invalid {
-            from: ticket.status,
-            action: TicketAction::Reopen,
-            allowed: hotline_domain::workflow::allowed_actions(ticket.status, change.role),
-        }));
+    if !ticket.status.accepts_follow_up() {
+        return Err(ChangeError::TicketNotOpen(ticket.status));
     }
     let row = CallbackRow {
         id: Uuid::now_v7().to_string(),

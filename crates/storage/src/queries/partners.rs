@@ -156,14 +156,19 @@ pub fn list(
     with_prefectures(conn, rows)
 }
 
-/// The police desk of a prefecture (reference rows shipped by the migrations).
+/// The police desk of a prefecture (reference rows shipped by the migrations). An active desk wins
+/// over a deactivated one (a desk replaced by a new row); with none active, the first is returned so
+/// that the refusal names it.
 pub fn police_desk(
     conn: &mut DbConnection,
     prefecture: PrefectureCode,
 ) -> Result<Option<PartnerRecord>, StorageError> {
-    Ok(list(conn, Some(ReferralKind::Police), Some(prefecture))?
+    let desks: Vec<PartnerRecord> = list(conn, Some(ReferralKind::Police), Some(prefecture))?
         .into_iter()
-        .find(|p| p.prefectures.contains(&prefecture)))
+        .filter(|p| p.prefectures.contains(&prefecture))
+        .collect();
+    let chosen = desks.iter().position(|desk| desk.active).unwrap_or(0);
+    Ok(desks.into_iter().nth(chosen))
 }
 
 /// Creates a partner.

@@ -158,6 +158,24 @@ fn member_search_key(name: &str, kana: Option<&str>) -> String {
     }
 }
 
+/// Why an import was refused; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Registration numbers the file gives to one member but the registry holds for another member
+    /// the file does not mention: (member in the file, registration number, member holding it).
+    #[error("{} registration number(s) belong to members not in the file", .0.len())]
+    RegistrationTaken(Vec<(String, String, String)>),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
 /// Imports a checked registry file in the caller's transaction. Rows are matched by member number,
 /// institution key and (member, institution); a second import of the same file changes nothing.
 pub fn import(
@@ -165,7 +183,7 @@ pub fn import(
     snapshot: &RegistrySnapshot,
     now: DateTime<Utc>,
     actor: Option<Uuid>,
-) -> Result<ImportReport, StorageError> {
+) -> Result<ImportReport, ImportError> {
     let now = db_time(now);
     let mut report = ImportReport::default();
 
@@ -175,6 +193,19 @@ pub fn import(
         .into_iter()
         .map(|row| (row.member_number.clone(), row))
         .collect();
+    check_registration_numbers(snapshot, &existing_members)?;
+    // Free the registration numbers that change hands before assigning them, so two members may
+    // swap numbers in one file without tripping the unique index midway.
+    for record in &snapshot.members {
+        if let Some(current) = existing_members.get(record.member_number.as_str()) {
+            let wanted = record.registration_number.as_ref().map(|n| n.as_str().to_owned());
+            if current.registration_number.is_some() && current.registration_number != wanted {
+                diesel::update(members::table.find(&current.id))
+                    .set(members::registration_number.eq(None::<String>))
+                    .execute(conn)?;
+            }
+        }
+    }
     let mut member_ids = HashMap::new();
     let mut new_members = Vec::new();
     for record in &snapshot.members {
@@ -286,7 +317,8 @@ pub fn import(
         ) else {
             return Err(StorageError::Other(
                 "registry snapshot links an unknown member or institution".into(),
-            ));
+            )
+            .into());
         };
         let key = (member_id.clone(), institution_id.clone());
         if !seen.insert(key.clone()) {
@@ -321,6 +353,32 @@ pub fn import(
         "registry imported"
     );
     Ok(report)
+}
+
+/// Refuses a file that gives a member a registration number another member keeps (one the file does
+/// not mention, so its number stays).
+fn check_registration_numbers(
+    snapshot: &RegistrySnapshot,
+    existing: &HashMap<String, MemberRow>,
+) -> Result<(), ImportError> {
+    let in_file: std::collections::HashSet<&str> =
+        snapshot.members.iter().map(|m| m.member_number.as_str()).collect();
+    let kept: HashMap<&str, &str> = existing
+        .values()
+        .filter(|row| !in_file.contains(row.member_number.as_str()))
+        .filter_map(|row| row.registration_number.as_deref().map(|r| (r, row.member_number.as_str())))
+        .collect();
+    let taken: Vec<(String, String, String)> = snapshot
+        .members
+        .iter()
+        .filter_map(|member| {
+            let registration = member.registration_number.as_ref()?.as_str();
+            kept.get(registration).map(|holder| {
+                (member.member_number.as_str().to_owned(), registration.to_owned(), (*holder).to_owned())
+            })
+        })
+        .collect();
+    if taken.is_empty() { Ok(()) } else { Err(ImportError::RegistrationTaken(taken)) }
 }
 
 // Multi-row INSERT does not compile through the multi-connection, so each dialect gets its arm.

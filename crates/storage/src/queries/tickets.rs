@@ -290,11 +290,12 @@ pub fn find(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<TicketDet
     Ok(Some(TicketDetail { header, possible_repeat_of, calls }))
 }
 
-/// Tickets of the same caller since `since`: same registry member, same registry institution, or the
+/// Tickets of the same caller whose first call lies between `since` and `until`: same registry member, same registry institution, or the
 /// same claimed institution name in the same prefecture (for callers the registry does not know).
 pub fn recent_for_caller(
     conn: &mut DbConnection,
     since: DateTime<Utc>,
+    until: DateTime<Utc>,
     member_id: Option<Uuid>,
     institution_id: Option<Uuid>,
     institution_match: &str,
@@ -302,6 +303,7 @@ pub fn recent_for_caller(
 ) -> Result<Vec<RelatedTicket>, StorageError> {
     let rows: Vec<TicketRow> = tickets::table
         .filter(tickets::first_call_at.ge(db_time(since)))
+        .filter(tickets::first_call_at.le(db_time(until)))
         .filter(
             tickets::member_id
                 .eq(member_id.map(|id| id.to_string()))

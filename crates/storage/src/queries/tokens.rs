@@ -107,8 +107,19 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
         .collect()
 }
 
-/// Revokes a token (keeping the first revocation time if already revoked).
+/// Revokes a token (keeping the first revocation time if already revoked). The last active admin
+/// token cannot be revoked: nobody could manage tokens afterwards without shell access.
 pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<TokenRecord, StorageError> {
+    let target =
+        api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()?;
+    if target.role == Role::Admin
+        && target.revoked_at.is_none()
+        && count_active_with_role(conn, Role::Admin)? <= 1
+    {
+        return Err(StorageError::Conflict(
+            "this is the last active admin token; create another admin token before revoking it".to_owned(),
+        ));
+    }
     diesel::update(
         api_tokens::table.filter(api_tokens::id.eq(id.to_string())).filter(api_tokens::revoked_at.is_null()),
     )
@@ -117,7 +128,7 @@ pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<To
     api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()
 }
 
-/// Number of unrevoked tokens with at least this role; the CLI warns when no admin is left.
+/// Number of unrevoked tokens with at least this role.
 pub fn count_active_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StorageError> {
     let roles: Vec<&str> = [Role::Operator, Role::Supervisor, Role::Admin]
         .into_iter()
