@@ -62,6 +62,8 @@ pub struct ApiConfig {
     pub police_hours: hotline_domain::office_hours::OfficeHours,
     /// What a handoff tells the operator when the desk is closed.
     pub police_fallback: PoliceFallback,
+    /// How alerts are retried.
+    pub retry_policy: hotline_domain::outbox::RetryPolicy,
 }
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
@@ -98,6 +100,7 @@ impl Default for ApiConfig {
             sla: hotline_domain::sla::SlaTargets::default(),
             police_hours: hotline_domain::office_hours::OfficeHours::police_default(),
             police_fallback: PoliceFallback::default(),
+            retry_policy: hotline_domain::outbox::RetryPolicy::default(),
         }
     }
 }

@@ -12,7 +12,7 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version in `If-Match` (`"7"`, `W/"7"` or `7`); 428 when absent. A value that is not a version
+/// The version in `If-Match` (`"7"`, `W/"7"` or `7`); 428 when absent or `*`. A value that is not a version
 /// can never match, so it becomes one that fails the comparison and the client gets 412 with the
 /// current version.
 pub fn required_version(req: &HttpRequest) -> Result<i64, ApiError> {
@@ -20,6 +20,10 @@ pub fn required_version(req: &HttpRequest) -> Result<i64, ApiError> {
         return Err(ApiError::PreconditionRequired { current: None });
     };
     let text = value.to_str().unwrap_or("").trim();
+    // `*` would match any version and skip the very check every change must pass.
+    if text == "*" {
+        return Err(ApiError::PreconditionRequired { current: None });
+    }
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     Ok(text.parse::<i64>().unwrap_or(NEVER_A_VERSION))
 }

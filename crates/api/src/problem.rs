@@ -257,7 +257,15 @@ impl ApiError {
             }
             Self::TicketNotOpen(status) => {
                 ext.insert("ticket_status".into(), json!(status.as_str()));
-                format!("the ticket is {}; reopen it or log the call as a new ticket", status.as_str())
+                match status {
+                    TicketStatus::Declined => {
+                        "the ticket was declined; log the call as a new ticket".to_owned()
+                    }
+                    other => format!(
+                        "the ticket is {}; a supervisor may reopen it, or log the call as a new ticket",
+                        other.as_str()
+                    ),
+                }
             }
             Self::InvalidIdempotencyKey(reason) => (*reason).to_owned(),
             Self::IdempotencyKeyReused => {

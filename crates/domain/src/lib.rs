@@ -37,6 +37,7 @@ pub mod holidays;
 pub mod identifiers;
 pub mod institution;
 pub mod office_hours;
+pub mod outbox;
 pub mod person;
 pub mod prefecture;
 pub mod referral;

@@ -41,6 +41,7 @@ pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
         max_page_size: settings.api.max_page_size,
         sla: settings.sla_targets(),
         police_hours: settings.police_hours()?,
+        retry_policy: hotline_domain::outbox::RetryPolicy::default(),
         police_fallback: hotline_api::PoliceFallback {
             emergency_number: settings.police.emergency_number.clone(),
             advice: settings.police.fallback_advice.clone(),
@@ -67,6 +68,7 @@ impl Application {
             .context("migration task")?
             .context("applying migrations")?;
         tracing::info!(backend = %storage.backend(), applied = applied.len(), "database ready");
+        warn_if_holiday_data_runs_out(clock.now());
 
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -116,6 +118,18 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish within the shutdown timeout).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Police desk hours depend on the shipped holiday data; say so well before it runs out.
+fn warn_if_holiday_data_runs_out(now: chrono::DateTime<chrono::Utc>) {
+    use chrono::Datelike;
+    let last = *hotline_domain::holidays::covered_years().end();
+    if now.year() + 1 >= last {
+        tracing::warn!(
+            last_year = last,
+            "the national-holiday data ends soon: run scripts/update-holidays.sh"
+        );
     }
 }
 

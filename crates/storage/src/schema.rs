@@ -258,6 +258,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Alerts waiting for delivery, being delivered, sent or failed (the transactional outbox).
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        alert_kind -> Text,
+        ticket_id -> Text,
+        referral_id -> Nullable<Text>,
+        partner_id -> Nullable<Text>,
+        recipient -> Text,
+        message_id -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
 diesel::joinable!(tickets -> members (member_id));
@@ -277,6 +303,7 @@ diesel::joinable!(callbacks -> tickets (ticket_id));
 diesel::joinable!(partner_prefectures -> partners (partner_id));
 diesel::joinable!(referrals -> tickets (ticket_id));
 diesel::joinable!(referrals -> partners (partner_id));
+diesel::joinable!(outbox -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -295,4 +322,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     partners,
     partner_prefectures,
     referrals,
+    outbox,
 );

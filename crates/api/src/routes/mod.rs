@@ -4,6 +4,7 @@ pub mod callbacks;
 pub mod calls;
 pub mod health;
 pub mod members;
+pub mod notifications;
 pub mod partners;
 pub mod referrals;
 pub mod registry;
@@ -64,6 +65,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(partners::create)),
             )
             .service(web::resource("/partners/{id}").route(web::patch().to(partners::update)))
+            .service(web::resource("/notifications").route(web::get().to(notifications::list)))
+            .service(web::resource("/notifications/{id}/retry").route(web::post().to(notifications::retry)))
             .service(web::resource("/members").route(web::get().to(members::search_members)))
             .service(web::resource("/registry/imports").route(web::post().to(registry::import_registry)))
             .service(

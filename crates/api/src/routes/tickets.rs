@@ -225,6 +225,7 @@ pub(crate) fn ticket_json(full: &FullTicket, role: Role, state: &AppState, now: 
         })).collect::<Vec<_>>(),
         "possible_repeat_of": related_json(&full.detail.possible_repeat_of, tz),
         "calls": full.detail.calls.iter().map(|call| CallView::new(call, tz)).collect::<Vec<_>>(),
+        "alerts": full.alerts.iter().map(|alert| crate::routes::notifications::alert_json(alert, tz)).collect::<Vec<_>>(),
     })
 }
 

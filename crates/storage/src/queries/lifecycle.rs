@@ -145,7 +145,7 @@ impl std::fmt::Display for PartnerProblem {
             Self::NoEmail { id, name } => {
                 write!(
                     f,
-                    "{name} has no email address: an admin must add one (PATCH /v1/partners/{id}, field emails) first"
+                    "{name} has no email address: a supervisor or admin must add one first (PATCH /v1/partners/{id}, field emails)"
                 )
             }
             Self::NoPoliceDesk(prefecture) => {
@@ -1082,6 +1082,8 @@ pub struct FullTicket {
     pub callbacks: Vec<CallbackRecord>,
     /// Notes, oldest first.
     pub notes: Vec<NoteRecord>,
+    /// Alerts sent or waiting for this ticket, oldest first.
+    pub alerts: Vec<crate::queries::outbox::AlertRecord>,
 }
 
 /// One ticket with everything on it.
@@ -1096,6 +1098,7 @@ pub fn full_ticket(
         referrals: referrals_of(conn, id)?,
         callbacks: callbacks_of(conn, &detail.header)?,
         notes: notes_of(conn, id)?,
+        alerts: crate::queries::outbox::of_ticket(conn, id)?,
         detail,
     }))
 }

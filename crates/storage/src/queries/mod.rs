@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod idempotency;
 pub mod lifecycle;
+pub mod outbox;
 pub mod partners;
 pub mod registry;
 pub mod tickets;

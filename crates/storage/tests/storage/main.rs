@@ -9,4 +9,5 @@ mod connect;
 mod errors;
 mod helpers;
 mod migrations;
+mod outbox;
 mod transactions;
