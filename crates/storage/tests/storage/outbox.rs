@@ -26,7 +26,7 @@ fn seed(storage: &Storage, alerts: usize, policy: &RetryPolicy) -> Vec<Uuid> {
                     let alert = NewAlert {
                         channel: "email".into(),
                         alert_kind: "referral_requested".into(),
-                        ticket_id: Uuid::parse_str(TICKET).unwrap(),
+                        ticket_id: Uuid::parse_str(TICKET).expect("ticket id"),
                         referral_id: None,
                         partner_id: None,
                         recipient: format!("partner{n}@example.jp"),
