@@ -189,6 +189,9 @@ pub struct TestApp {
     pub operator: TestToken,
     pub storage: Storage,
     server: ServerHandle,
+    /// Where the default file transport writes alerts (one .eml per message); kept until the app drops.
+    #[allow(dead_code)]
+    mail_dir: tempfile::TempDir,
     #[allow(dead_code)]
     db: DbGuard,
 }
@@ -223,6 +226,8 @@ impl TestApp {
         settings.server.shutdown_timeout_seconds = 5;
         settings.database.url = database_url;
         settings.database.connect_timeout_seconds = 15;
+        let mail_dir = tempfile::tempdir().expect("a temporary mail directory");
+        settings.mail.file.dir = mail_dir.path().to_path_buf();
         let clock = Arc::new(TestClock(Mutex::new(at(DEFAULT_NOW))));
         let application = Application::build(settings, Arc::clone(&clock) as Arc<dyn Clock>)
             .await
@@ -256,6 +261,7 @@ impl TestApp {
             operator,
             storage,
             server,
+            mail_dir,
             db,
         }
     }

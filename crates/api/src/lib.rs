@@ -2,6 +2,7 @@
 //! call the domain and storage, and map errors to problem+json. Shared plumbing (auth, bodies,
 //! idempotency, errors, telemetry) lives beside them.
 
+pub mod alerts;
 pub mod auth;
 pub mod extract;
 pub mod idempotency;
@@ -115,6 +116,8 @@ pub struct AppState {
     pub config: ApiConfig,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// How partner alerts are written.
+    pub alerts: Arc<alerts::AlertSettings>,
 }
 
 impl AppState {

@@ -283,6 +283,54 @@ impl fmt::Debug for Templates {
     }
 }
 
+/// The shipped templates, compiled in (see [`Templates::embedded`]).
+const EMBEDDED: &[(&str, &str)] = &[
+    ("ja/labels.txt", include_str!("../../../config/templates/ja/labels.txt")),
+    (
+        "ja/referral_requested.subject.txt",
+        include_str!("../../../config/templates/ja/referral_requested.subject.txt"),
+    ),
+    (
+        "ja/referral_requested.body.txt",
+        include_str!("../../../config/templates/ja/referral_requested.body.txt"),
+    ),
+    (
+        "ja/police_handoff.subject.txt",
+        include_str!("../../../config/templates/ja/police_handoff.subject.txt"),
+    ),
+    ("ja/police_handoff.body.txt", include_str!("../../../config/templates/ja/police_handoff.body.txt")),
+    (
+        "ja/referral_cancelled.subject.txt",
+        include_str!("../../../config/templates/ja/referral_cancelled.subject.txt"),
+    ),
+    (
+        "ja/referral_cancelled.body.txt",
+        include_str!("../../../config/templates/ja/referral_cancelled.body.txt"),
+    ),
+    ("en/labels.txt", include_str!("../../../config/templates/en/labels.txt")),
+    (
+        "en/referral_requested.subject.txt",
+        include_str!("../../../config/templates/en/referral_requested.subject.txt"),
+    ),
+    (
+        "en/referral_requested.body.txt",
+        include_str!("../../../config/templates/en/referral_requested.body.txt"),
+    ),
+    (
+        "en/police_handoff.subject.txt",
+        include_str!("../../../config/templates/en/police_handoff.subject.txt"),
+    ),
+    ("en/police_handoff.body.txt", include_str!("../../../config/templates/en/police_handoff.body.txt")),
+    (
+        "en/referral_cancelled.subject.txt",
+        include_str!("../../../config/templates/en/referral_cancelled.subject.txt"),
+    ),
+    (
+        "en/referral_cancelled.body.txt",
+        include_str!("../../../config/templates/en/referral_cancelled.body.txt"),
+    ),
+];
+
 /// The per-language file of label macros every body and subject may import.
 const LABELS: &str = "labels.txt";
 
@@ -309,6 +357,31 @@ fn name(kind: AlertKind, lang: Lang, part: Part) -> String {
 impl Templates {
     /// Loads and test-renders every template, so a broken one fails start-up (naming the file), not a send.
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
+        Self::build(dir, |template| {
+            let file = dir.join(template);
+            std::fs::read_to_string(&file).map_err(|source| TemplateError::Read { file, source })
+        })
+    }
+
+    /// The templates shipped in config/templates, compiled into the binary: what a server uses when its
+    /// configured directory does not exist, so the hotline runs from any working directory.
+    pub fn embedded() -> Result<Templates, TemplateError> {
+        Self::build(Path::new("(embedded)/config/templates"), |template| {
+            EMBEDDED
+                .iter()
+                .find(|(name, _)| *name == template)
+                .map(|(_, source)| (*source).to_owned())
+                .ok_or_else(|| TemplateError::Read {
+                    file: Path::new("(embedded)").join(template),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "not compiled in"),
+                })
+        })
+    }
+
+    fn build(
+        dir: &Path,
+        read: impl Fn(&str) -> Result<String, TemplateError>,
+    ) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // `{% if %}` lines leave no blank line behind: the files read like the emails they produce.
@@ -325,9 +398,8 @@ impl Templates {
             }
         }
         for template in names {
+            let source = read(&template)?;
             let file = dir.join(&template);
-            let source = std::fs::read_to_string(&file)
-                .map_err(|source| TemplateError::Read { file: file.clone(), source })?;
             env.add_template_owned(template, source)
                 .map_err(|e| TemplateError::Invalid { file, detail: describe(&e) })?;
         }

@@ -2,6 +2,7 @@
 //! end-to-end tests start exactly what `hotline serve` starts, on 127.0.0.1:0.
 
 pub mod cli;
+pub mod outbox;
 pub mod settings;
 pub mod telemetry;
 
@@ -55,6 +56,8 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     storage: Storage,
+    stop_worker: tokio::sync::watch::Sender<bool>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -74,11 +77,47 @@ impl Application {
             .with_context(|| format!("binding {}", settings.server.listen))?;
         let address = listener.local_addr()?;
         let purge_clock = Arc::clone(&clock);
+        let templates_dir = settings.templates_dir();
+        let templates = if templates_dir.is_dir() {
+            hotline_notify::Templates::load(&templates_dir)
+                .with_context(|| format!("loading alert templates from {}", templates_dir.display()))?
+        } else {
+            tracing::info!(dir = %templates_dir.display(), "no template directory there: using the built-in templates");
+            hotline_notify::Templates::embedded().context("loading the built-in alert templates")?
+        };
+        let language = hotline_notify::Lang::parse(&settings.alerts.language)
+            .map_err(|error| anyhow::anyhow!("alerts.language: {error}"))?;
+        let alerts = Arc::new(hotline_api::alerts::AlertSettings {
+            templates: Arc::new(templates),
+            language,
+            hotline_name: settings.alerts.hotline_name.clone(),
+            hotline_phone: settings.alerts.hotline_phone.clone(),
+            hotline_email: settings.alerts.hotline_email.clone(),
+            message_domain: settings.alerts.message_domain.clone(),
+            retry_policy: settings.retry_policy(),
+        });
+        // Built on this runtime: lettre's SMTP pool starts a task of its own.
+        let mailer = Arc::new(hotline_notify::Mailer::new(&settings.mail).context("setting up mail")?);
+        let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = hotline_notify::Worker {
+            store: Arc::new(outbox::StorageOutbox {
+                storage: storage.clone(),
+                clock: Arc::clone(&clock),
+                policy: settings.retry_policy(),
+            }),
+            mailer,
+            worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+            poll_interval: StdDuration::from_millis(settings.outbox.poll_interval_ms),
+            batch: settings.outbox.batch,
+            lease: StdDuration::from_secs(settings.outbox.lease_seconds),
+        };
+        let worker = tokio::spawn(worker.run(worker_stopped));
         let state = web::Data::new(AppState {
             storage: storage.clone(),
             schedule,
             config: api_config(&settings)?,
             clock,
+            alerts,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -97,7 +136,7 @@ impl Application {
         let server = server.run();
         spawn_idempotency_purge(storage.clone(), purge_clock, settings.api.idempotency_retention_hours);
         tracing::info!(%address, "listening");
-        Ok(Application { server, address, storage })
+        Ok(Application { server, address, storage, stop_worker, worker })
     }
 
     /// The bound address (useful with port 0).
@@ -117,7 +156,13 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish within the shutdown timeout).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // The worker finishes the alert in hand and stops; what it has not sent stays in the outbox.
+        let _ = self.stop_worker.send(true);
+        if let Err(error) = self.worker.await {
+            tracing::warn!(%error, "outbox worker ended abnormally");
+        }
+        served
     }
 }
 

@@ -30,8 +30,53 @@ pub struct Settings {
     pub sla: SlaSettings,
     /// Police desks' default hours and the urgent fallback.
     pub police: PoliceSettings,
+    /// How alerts leave (SMTP or files).
+    pub mail: hotline_notify::MailSettings,
+    /// How alerts are written and signed.
+    pub alerts: AlertsSettings,
+    /// The delivery worker.
+    pub outbox: OutboxSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The config directory the settings came from, to resolve relative paths.
+    #[serde(skip)]
+    pub config_dir: std::path::PathBuf,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSettings {
+    /// ja or en.
+    pub language: String,
+    /// Template directory, relative to the config directory unless absolute.
+    pub templates_dir: std::path::PathBuf,
+    /// Signature name.
+    pub hotline_name: String,
+    /// Phone partners call back.
+    pub hotline_phone: String,
+    /// Email partners reply to.
+    pub hotline_email: String,
+    /// Message-ID domain.
+    pub message_domain: String,
+}
+
+/// `[outbox]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Idle poll interval.
+    pub poll_interval_ms: u64,
+    /// Claim size.
+    pub batch: usize,
+    /// Claim lease.
+    pub lease_seconds: u64,
+    /// First retry delay.
+    pub base_delay_seconds: u32,
+    /// Longest retry delay.
+    pub max_delay_seconds: u32,
+    /// Attempts before failed.
+    pub max_attempts: u32,
 }
 
 /// `[sla]`.
@@ -193,12 +238,34 @@ impl Settings {
             )
             .build()
             .context("reading configuration")?;
-        let settings: Settings = config.try_deserialize().context("configuration has an invalid setting")?;
+        let mut settings: Settings =
+            config.try_deserialize().context("configuration has an invalid setting")?;
+        settings.config_dir = dir.to_path_buf();
+        hotline_notify::Lang::parse(&settings.alerts.language)
+            .map_err(|error| anyhow::anyhow!("alerts.language: {error}"))?;
         settings.schedule()?;
         settings.police_hours()?;
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
+    }
+
+    /// The template directory: absolute, or relative to the config directory.
+    pub fn templates_dir(&self) -> std::path::PathBuf {
+        if self.alerts.templates_dir.is_absolute() {
+            self.alerts.templates_dir.clone()
+        } else {
+            self.config_dir.join(&self.alerts.templates_dir)
+        }
+    }
+
+    /// The retry policy of alerts.
+    pub fn retry_policy(&self) -> hotline_domain::outbox::RetryPolicy {
+        hotline_domain::outbox::RetryPolicy {
+            base_delay: chrono::Duration::seconds(i64::from(self.outbox.base_delay_seconds)),
+            max_delay: chrono::Duration::seconds(i64::from(self.outbox.max_delay_seconds)),
+            max_attempts: self.outbox.max_attempts,
+        }
     }
 
     /// SLA targets, in the domain's terms.

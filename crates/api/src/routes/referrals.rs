@@ -10,6 +10,7 @@ use hotline_domain::referral::{Consent, ReferralAction, ReferralKind};
 use hotline_domain::role::Role;
 use hotline_domain::text::required_notes;
 use hotline_domain::{FieldError, ValidationErrors};
+use hotline_notify::AlertKind;
 use hotline_storage::queries::lifecycle::{self, ReferralRequest, ReferralUpdate};
 use hotline_storage::queries::partners::PartnerRecord;
 use serde::Deserialize;
@@ -115,6 +116,24 @@ pub async fn request_referral(
     let desk_state = state.clone();
     run_change(&req, &state, &actor, ticket, fingerprint, StatusCode::CREATED, move |conn, change| {
         let (ticket, referral, partner) = lifecycle::request_referral(conn, change, &request)?;
+        let hours = (referral.kind == ReferralKind::Police)
+            .then(|| office_hours_of(&partner, &desk_state.config.police_hours));
+        let kind = if referral.kind == ReferralKind::Police {
+            AlertKind::PoliceHandoff
+        } else {
+            AlertKind::ReferralRequested
+        };
+        enqueue_alerts(
+            conn,
+            &desk_state,
+            kind,
+            ticket.id,
+            &referral,
+            &partner,
+            hours.as_ref(),
+            None,
+            change.now,
+        )?;
         let mut extra =
             json!({ "referral": referral_json(&referral, ticket.priority, &desk_state, change.now) });
         if referral.kind == ReferralKind::Police {
@@ -178,7 +197,46 @@ pub async fn act(
     let view_state = state.clone();
     run_change(&req, &state, &actor, referral.ticket_id, fingerprint, StatusCode::OK, move |conn, change| {
         let (ticket, referral) = lifecycle::act_on_referral(conn, change, referral_id, action, &update)?;
+        if action == ReferralAction::Cancel {
+            let partner = hotline_storage::queries::partners::get(conn, referral.partner_id)?
+                .ok_or(lifecycle::ChangeError::ReferralNotFound)?;
+            enqueue_alerts(
+                conn,
+                &view_state,
+                AlertKind::ReferralCancelled,
+                ticket.id,
+                &referral,
+                &partner,
+                None,
+                update.note.as_deref(),
+                change.now,
+            )?;
+        }
         Ok(Some(json!({ "referral": referral_json(&referral, ticket.priority, &view_state, change.now) })))
     })
     .await
+}
+
+/// Writes the alerts of a referral change to the outbox, inside the change's transaction. A failure
+/// here rolls the change back: a referral is never recorded without its alerts.
+#[allow(clippy::too_many_arguments)]
+fn enqueue_alerts(
+    conn: &mut hotline_storage::db::DbConnection,
+    state: &AppState,
+    kind: AlertKind,
+    ticket_id: Uuid,
+    referral: &hotline_storage::queries::lifecycle::ReferralRecord,
+    partner: &PartnerRecord,
+    hours: Option<&OfficeHours>,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), lifecycle::ChangeError> {
+    let full = lifecycle::full_ticket(conn, &hotline_storage::queries::tickets::TicketKey::Id(ticket_id))?
+        .ok_or(lifecycle::ChangeError::NotFound)?;
+    let subject = crate::alerts::AlertSubject { ticket: &full, referral, partner, hours };
+    crate::alerts::enqueue(conn, &state.alerts, kind, &subject, note, state.time_zone(), now)
+        .map(|_| ())
+        .map_err(|error| {
+            lifecycle::ChangeError::Storage(hotline_storage::StorageError::Other(error.to_string()))
+        })
 }
