@@ -50,6 +50,32 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Writes each scenario's two tests like `on_both_backends!`, for scenarios that build their own
+/// app(s) (with [`AppOptions`], or two apps on one database): each is an `async fn(Backend)`, and
+/// [`Backend::spawn`] gives `None` for PostgreSQL when no test server is configured (the scenario then
+/// returns at once).
+macro_rules! on_both_backends_with_own_apps {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario($crate::helpers::Backend::Sqlite).await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario($crate::helpers::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}
+
 /// "Now" for a new test app: a Friday morning inside the 09:00–21:00 JST window.
 pub const DEFAULT_NOW: &str = "2026-11-20T10:00:00+09:00";
 
@@ -85,7 +111,7 @@ pub struct TestToken {
     pub secret: String,
 }
 
-/// Keeps the test database alive; dropped after the server and every pool.
+/// Keeps the test database alive; dropped after the server and every pool of every app using it.
 #[derive(Debug)]
 enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
@@ -189,22 +215,73 @@ pub struct TestApp {
     pub operator: TestToken,
     pub storage: Storage,
     server: ServerHandle,
+    /// The served application (HTTP server, then the outbox worker), until [`TestApp::stop`] awaits it.
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The database URL, for a second app on the same database.
+    database_url: String,
     /// Where the default file transport writes alerts (one .eml per message); kept until the app drops.
     #[allow(dead_code)]
     mail_dir: tempfile::TempDir,
     #[allow(dead_code)]
-    db: DbGuard,
+    db: Arc<DbGuard>,
+}
+
+/// How a test app differs from the defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppOptions {
+    /// Send alerts over SMTP to 127.0.0.1 on this port (plain text, 2 s timeout) instead of writing
+    /// `.eml` files, with a quick outbox: polled every 50 ms, one alert per claim, retries 1–2 s apart
+    /// (by the test clock), 3 attempts.
+    pub smtp_port: Option<u16>,
+}
+
+impl AppOptions {
+    /// Alerts go to the SMTP server (e.g. a `hotline_notify::test_support::SmtpSink`) on `port`.
+    pub fn smtp(port: u16) -> AppOptions {
+        AppOptions { smtp_port: Some(port) }
+    }
+}
+
+/// The outbox's retry delay in [`AppOptions::smtp`] apps is at most this long (test-clock time).
+pub const SMTP_MAX_RETRY_DELAY_SECONDS: i64 = 2;
+
+/// The database backend of a scenario that builds its own apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A fresh database of this backend with an app on it; `None` for PostgreSQL when no test server is
+    /// configured (after saying so).
+    pub async fn spawn(self, options: AppOptions) -> Option<TestApp> {
+        match self {
+            Backend::Sqlite => Some(TestApp::sqlite_with(options).await),
+            Backend::Postgres => TestApp::postgres_with(options).await,
+        }
+    }
 }
 
 impl TestApp {
     /// The service on a fresh SQLite file.
     pub async fn sqlite() -> TestApp {
-        let (dir, url) = test_support::sqlite_temp();
-        Self::spawn(url, DbGuard::Sqlite(dir)).await
+        Self::sqlite_with(AppOptions::default()).await
     }
 
     /// The service on a fresh PostgreSQL schema, or `None` (after saying so) when no server is set.
     pub async fn postgres() -> Option<TestApp> {
+        Self::postgres_with(AppOptions::default()).await
+    }
+
+    /// [`TestApp::sqlite`] with options.
+    pub async fn sqlite_with(options: AppOptions) -> TestApp {
+        let (dir, url) = test_support::sqlite_temp();
+        Self::spawn(url, Arc::new(DbGuard::Sqlite(dir)), options).await
+    }
+
+    /// [`TestApp::postgres`] with options.
+    pub async fn postgres_with(options: AppOptions) -> Option<TestApp> {
         let Some(base_url) = test_support::postgres_base_url() else {
             println!("{}", test_support::SKIP_MESSAGE);
             return None;
@@ -214,20 +291,44 @@ impl TestApp {
             .expect("schema task")
             .expect("create a PostgreSQL test schema");
         let url = schema.url.clone();
-        Some(Self::spawn(url, DbGuard::Postgres(schema)).await)
+        Some(Self::spawn(url, Arc::new(DbGuard::Postgres(schema)), options).await)
     }
 
-    async fn spawn(database_url: String, db: DbGuard) -> TestApp {
+    /// A second server process, as it were, on this app's database (kept alive until both apps are
+    /// gone): its own clock (at [`DEFAULT_NOW`]), HTTP listener, outbox worker and seeded tokens.
+    pub async fn spawn_on_same_database(&self, options: AppOptions) -> TestApp {
+        Self::spawn(self.database_url.clone(), Arc::clone(&self.db), options).await
+    }
+
+    async fn spawn(database_url: String, db: Arc<DbGuard>, options: AppOptions) -> TestApp {
         // The compiled-in defaults (no config directory), then what a test needs.
         let mut settings = Settings::load(Path::new("/nonexistent-hotline-test-config"), None)
             .expect("the default settings load");
         settings.server.listen = "127.0.0.1:0".to_owned();
         settings.server.workers = 2;
         settings.server.shutdown_timeout_seconds = 5;
-        settings.database.url = database_url;
+        settings.database.url = database_url.clone();
         settings.database.connect_timeout_seconds = 15;
         let mail_dir = tempfile::tempdir().expect("a temporary mail directory");
         settings.mail.file.dir = mail_dir.path().to_path_buf();
+        if let Some(port) = options.smtp_port {
+            settings.mail.transport = hotline_notify::Transport::Smtp;
+            settings.mail.smtp = hotline_notify::SmtpSettings {
+                host: "127.0.0.1".to_owned(),
+                port,
+                tls: hotline_notify::SmtpTls::None,
+                username: None,
+                password: None,
+                timeout_seconds: 2,
+            };
+            settings.outbox.poll_interval_ms = 50;
+            // One alert per claim: a backlog takes many claims, so two apps' workers interleave.
+            settings.outbox.batch = 1;
+            settings.outbox.base_delay_seconds = 1;
+            settings.outbox.max_delay_seconds = u32::try_from(SMTP_MAX_RETRY_DELAY_SECONDS).expect("small");
+            settings.outbox.max_attempts = 3;
+            settings.outbox.lease_seconds = 30;
+        }
         let clock = Arc::new(TestClock(Mutex::new(at(DEFAULT_NOW))));
         let application = Application::build(settings, Arc::clone(&clock) as Arc<dyn Clock>)
             .await
@@ -235,7 +336,7 @@ impl TestApp {
         let address = application.address();
         let storage = application.storage().clone();
         let server = application.handle();
-        tokio::spawn(application.run_until_stopped());
+        let running = tokio::spawn(application.run_until_stopped());
 
         let seeding = storage.clone();
         let now = clock.now();
@@ -261,8 +362,23 @@ impl TestApp {
             operator,
             storage,
             server,
+            running: Some(running),
+            database_url,
             mail_dir,
             db,
+        }
+    }
+
+    /// Stops the app as `hotline serve` stops on SIGTERM (in-flight requests finish, then the outbox
+    /// worker finishes the alert in hand) and waits until both are done; the database stays.
+    pub async fn stop(&mut self) {
+        self.server.stop(true).await;
+        if let Some(running) = self.running.take() {
+            tokio::time::timeout(Duration::from_secs(15), running)
+                .await
+                .expect("the app stops within 15 s")
+                .expect("the app's task")
+                .expect("the app served without an error");
         }
     }
 

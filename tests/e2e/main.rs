@@ -1,11 +1,14 @@
 //! End-to-end tests: one binary, every scenario run against the real server on SQLite and on
 //! PostgreSQL (`<module>::sqlite::<scenario>` and `<module>::postgres::<scenario>`). PostgreSQL needs
 //! HOTLINE_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test; without it those tests
-//! skip themselves, except in CI where they fail.
+//! skip themselves, except in CI where they fail. Alerts go to a real SMTP server on 127.0.0.1 where a
+//! scenario needs them (`hotline_notify::test_support`).
 
 #[macro_use]
 mod helpers;
 
+mod ack;
+mod alerts;
 mod concurrency;
 mod idempotency;
 mod intake;

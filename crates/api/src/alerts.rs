@@ -34,6 +34,8 @@ pub struct AlertSettings {
     pub message_domain: String,
     /// Retries of new alerts.
     pub retry_policy: RetryPolicy,
+    /// Signed links by which partners answer.
+    pub ack: crate::ack::AckLinks,
 }
 
 /// What an alert is about.
@@ -115,7 +117,7 @@ pub fn enqueue(
         hotline_name: settings.hotline_name.clone(),
         hotline_phone: settings.hotline_phone.clone(),
         hotline_email: settings.hotline_email.clone(),
-        ack_url: None,
+        ack_url: (kind != AlertKind::ReferralCancelled).then(|| settings.ack.url(referral.id, now)),
         police_context: None,
         desk_open_now,
         desk_next_open,

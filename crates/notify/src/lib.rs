@@ -9,6 +9,8 @@
 //! - [`outbox`]: the delivery loop over any [`outbox::OutboxStore`], so an alert written in the same
 //!   transaction as the change that caused it is delivered with retries and never lost.
 //!
+//! With the `test-support` feature, `test_support` offers a real SMTP server on 127.0.0.1 for tests.
+//!
 //! Personal data: alerts carry the institution, its prefecture, the incident summary and the hotline's own
 //! contact, never the caller's name, phone or registration numbers; logs carry message ids and outcomes only.
 
@@ -16,6 +18,8 @@ pub mod mailer;
 pub mod outbox;
 mod redact;
 pub mod templates;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use mailer::{
     MailError, MailSettings, Mailer, OutgoingEmail, SendError, SmtpSettings, SmtpTls, Transport,

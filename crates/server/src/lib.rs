@@ -42,7 +42,7 @@ pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
         max_page_size: settings.api.max_page_size,
         sla: settings.sla_targets(),
         police_hours: settings.police_hours()?,
-        retry_policy: hotline_domain::outbox::RetryPolicy::default(),
+        retry_policy: settings.retry_policy(),
         police_fallback: hotline_api::PoliceFallback {
             emergency_number: settings.police.emergency_number.clone(),
             advice: settings.police.fallback_advice.clone(),
@@ -71,6 +71,21 @@ impl Application {
             .context("migration task")?
             .context("applying migrations")?;
         tracing::info!(backend = %storage.backend(), applied = applied.len(), "database ready");
+        let actors = storage.clone();
+        let now = clock.now();
+        tokio::task::spawn_blocking(move || {
+            actors.write(|conn| {
+                hotline_storage::queries::tokens::ensure_system_actor(
+                    conn,
+                    hotline_api::routes::ack::ACK_LINK_ACTOR,
+                    "partner acknowledgement link",
+                    now,
+                )
+            })
+        })
+        .await
+        .context("system actor task")?
+        .context("creating the acknowledgement-link actor")?;
         warn_if_holiday_data_runs_out(clock.now());
 
         let listener = TcpListener::bind(&settings.server.listen)
@@ -95,6 +110,7 @@ impl Application {
             hotline_email: settings.alerts.hotline_email.clone(),
             message_domain: settings.alerts.message_domain.clone(),
             retry_policy: settings.retry_policy(),
+            ack: ack_links(&settings),
         });
         // Built on this runtime: lettre's SMTP pool starts a task of its own.
         let mailer = Arc::new(hotline_notify::Mailer::new(&settings.mail).context("setting up mail")?);
@@ -163,6 +179,18 @@ impl Application {
             tracing::warn!(%error, "outbox worker ended abnormally");
         }
         served
+    }
+}
+
+/// Link signing; without a configured secret a random one per start (links die with the process).
+fn ack_links(settings: &Settings) -> hotline_api::ack::AckLinks {
+    let ttl = chrono::Duration::hours(i64::from(settings.ack.ttl_hours));
+    if settings.ack.secret.is_empty() {
+        tracing::warn!("ack.secret is not set: acknowledgement links will stop working after a restart");
+        let secret: [u8; 32] = rand::random();
+        hotline_api::ack::AckLinks::new(&settings.ack.base_url, &secret, ttl)
+    } else {
+        hotline_api::ack::AckLinks::new(&settings.ack.base_url, settings.ack.secret.as_bytes(), ttl)
     }
 }
 

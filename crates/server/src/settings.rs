@@ -36,6 +36,8 @@ pub struct Settings {
     pub alerts: AlertsSettings,
     /// The delivery worker.
     pub outbox: OutboxSettings,
+    /// Acknowledgement links.
+    pub ack: AckSettings,
     /// Logging.
     pub log: LogSettings,
     /// The config directory the settings came from, to resolve relative paths.
@@ -59,6 +61,18 @@ pub struct AlertsSettings {
     pub hotline_email: String,
     /// Message-ID domain.
     pub message_domain: String,
+}
+
+/// `[ack]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckSettings {
+    /// Public base URL.
+    pub base_url: String,
+    /// HMAC secret; empty means random per start.
+    pub secret: String,
+    /// Link lifetime.
+    pub ttl_hours: u32,
 }
 
 /// `[outbox]`.

@@ -208,3 +208,238 @@ fn invalid_setting_stops_the_process_with_a_message_naming_it() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere.toml"));
 }
+
+// ------------------------------------------------------------------------------------------------
+// Partner alerts survive a crash: the process is SIGKILLed with an alert pending, and the next one
+// delivers it, once, to a real SMTP server (hotline_notify::test_support).
+
+/// An HTTP/1.1 request with a bearer token, an optional If-Match version and an optional JSON body;
+/// the status and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    if_match: Option<i64>,
+    body: Option<&serde_json::Value>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.map(serde_json::Value::to_string).unwrap_or_default();
+    let if_match = if_match.map(|version| format!("If-Match: \"{version}\"\r\n")).unwrap_or_default();
+    let content_type = if body.is_empty() { "" } else { "Content-Type: application/json\r\n" };
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n{if_match}\
+         {content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8(response).map_err(std::io::Error::other)?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("no header end in {response:?}")))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {response:?}")))?;
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    Ok((status, if chunked { dechunk(body) } else { body.to_owned() }))
+}
+
+/// The payload of a chunked HTTP/1.1 body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A request that must answer `status`; its JSON body.
+fn expect_json(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    if_match: Option<i64>,
+    body: Option<&serde_json::Value>,
+    status: u16,
+) -> serde_json::Value {
+    let (got, text) = http(port, method, path, token, if_match, body)
+        .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+    assert_eq!(got, status, "{method} {path}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{method} {path}: not JSON ({error}): {text}"))
+}
+
+/// `hotline serve` on `port` with alerts going over plain SMTP to 127.0.0.1:`smtp_port`, a quick
+/// outbox (polled every 100 ms, first retry after about a second) and its log in `log_path`; returns
+/// once `/readyz` answers.
+fn serve_with_smtp(sandbox: &Sandbox, port: u16, smtp_port: u16, log_path: &Path) -> Running {
+    let log = std::fs::File::create(log_path).expect("a log file");
+    let mut serve = sandbox.hotline(&["serve"]);
+    serve
+        .env("HOTLINE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOTLINE__SERVER__WORKERS", "1")
+        .env("HOTLINE__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "5")
+        .env("HOTLINE__MAIL__TRANSPORT", "smtp")
+        .env("HOTLINE__MAIL__SMTP__HOST", "127.0.0.1")
+        .env("HOTLINE__MAIL__SMTP__PORT", smtp_port.to_string())
+        .env("HOTLINE__MAIL__SMTP__TLS", "none")
+        .env("HOTLINE__MAIL__SMTP__TIMEOUT_SECONDS", "2")
+        .env("HOTLINE__OUTBOX__POLL_INTERVAL_MS", "100")
+        .env("HOTLINE__OUTBOX__BASE_DELAY_SECONDS", "1")
+        .env("HOTLINE__OUTBOX__MAX_DELAY_SECONDS", "2")
+        // Were the process killed mid-send, its claim would lapse after this long.
+        .env("HOTLINE__OUTBOX__LEASE_SECONDS", "10")
+        .stdout(Stdio::null())
+        .stderr(log);
+    let mut server = Running(serve.spawn().expect("hotline serve starts"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok((200, _)) = http_get(port, "/readyz", None) {
+            return server;
+        }
+        if let Some(status) = server.0.try_wait().expect("process status") {
+            panic!(
+                "hotline serve exited with {status} before it was ready:\n{}",
+                std::fs::read_to_string(log_path).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not ready within 30 s:\n{}",
+            std::fs::read_to_string(log_path).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The alerts of a ticket, polled until `done` holds (at most `within`).
+fn wait_for_alerts(
+    port: u16,
+    token: &str,
+    ticket_id: &str,
+    within: Duration,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let ticket = expect_json(port, "GET", &format!("/v1/tickets/{ticket_id}"), token, None, None, 200);
+        let alerts = ticket["alerts"].as_array().cloned().unwrap_or_else(|| panic!("alerts[]: {ticket}"));
+        if done(&alerts) {
+            return alerts;
+        }
+        assert!(Instant::now() < deadline, "alerts not as expected within {within:?}: {alerts:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_alert_pending_when_the_process_is_killed_is_delivered_once_after_the_restart() {
+    use serde_json::json;
+
+    let sandbox = Sandbox::new();
+    let output = run(sandbox.hotline(&["token", "create", "--name", "admin", "--role", "admin"]));
+    let token = String::from_utf8(output.stdout).expect("UTF-8 stdout").trim().to_owned();
+    let registry = config_dir().join("../docs/sample-registry.csv");
+    run(sandbox.hotline(&["registry", "import", registry.to_str().expect("UTF-8 path")]));
+
+    // The mail server is down: nothing listens on its port yet.
+    let smtp_port = hotline_notify::test_support::reserve_port();
+    let port = free_port();
+    let first_log = sandbox.path().join("serve-1.log");
+    let mut server = serve_with_smtp(&sandbox, port, smtp_port, &first_log);
+
+    // A verified caller's call yesterday at 10:00 JST, triage, and a referral to a forensic vendor.
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
+    let yesterday = chrono::Utc::now().with_timezone(&jst).date_naive() - chrono::Days::new(1);
+    let started_at = format!("{yesterday}T10:00:00+09:00");
+    let vendor = json!({
+        "kind": "forensic",
+        "name": "東京フォレンジック株式会社",
+        "emails": ["ir@forensic.example.co.jp"],
+        "phone": "03-1234-5678",
+        "prefectures": ["13"],
+    });
+    let vendor = expect_json(port, "POST", "/v1/partners", &token, None, Some(&vendor), 201);
+    let call = json!({
+        "started_at": started_at,
+        "caller_name": "佐藤 健一",
+        "caller_role": "member",
+        "callback_phone": "03-3812-0471",
+        "institution": { "name": "本郷さくらクリニック", "address": "東京都文京区本郷3丁目14番5号", "prefecture": "13" },
+        "identifier": { "kind": "registration_number", "value": "412345" },
+        "summary": "電子カルテのサーバが暗号化され、診療を停止している",
+    });
+    let logged = expect_json(port, "POST", "/v1/calls", &token, None, Some(&call), 201);
+    assert_eq!(logged["call"]["verification"]["outcome"], "verified", "{logged}");
+    let ticket_id =
+        logged["ticket"]["id"].as_str().unwrap_or_else(|| panic!("ticket id: {logged}")).to_owned();
+    let triage = json!({
+        "category": "serious_incident",
+        "incident_kind": "ransomware",
+        "facts": { "emr_unusable": true, "care_suspended": true },
+    });
+    let path = |action: &str| format!("/v1/tickets/{ticket_id}/{action}");
+    expect_json(port, "POST", &path("triage"), &token, Some(1), Some(&triage), 200);
+    let given_at = (chrono::Utc::now() - chrono::Duration::minutes(1)).with_timezone(&jst).to_rfc3339();
+    let referral = json!({
+        "kind": "forensic",
+        "partner_id": vendor["id"],
+        "consent": { "given_by": "member", "name": "佐藤 健一", "given_at": given_at },
+    });
+    expect_json(port, "POST", &path("referrals"), &token, Some(2), Some(&referral), 201);
+
+    // Tried, refused by the dead server, pending: then the process is killed outright.
+    let pending = wait_for_alerts(port, &token, &ticket_id, Duration::from_secs(15), |alerts| {
+        alerts.len() == 1
+            && alerts[0]["status"] == "pending"
+            && alerts[0]["attempts"].as_i64().is_some_and(|n| n >= 1)
+            && alerts[0]["last_error"].is_string()
+    });
+    let message_id = pending[0]["message_id"].as_str().expect("message_id").to_owned();
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().expect("kill runs").success());
+    let exit = server.0.wait().expect("the killed process is reaped");
+    assert!(!exit.success(), "SIGKILL is no clean exit: {exit}");
+
+    // The mail server comes back, and so does the service, on the same database.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the SMTP sink");
+    let sink = runtime.block_on(hotline_notify::test_support::SmtpSink::start_on(smtp_port));
+    let second_log = sandbox.path().join("serve-2.log");
+    let _server = serve_with_smtp(&sandbox, port, smtp_port, &second_log);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the alert was not delivered within 30 s of the restart:\n{}",
+            std::fs::read_to_string(&second_log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = wait_for_alerts(port, &token, &ticket_id, Duration::from_secs(10), |alerts| {
+        alerts.len() == 1 && alerts[0]["status"] == "sent"
+    });
+    // A few more polls: a duplicate would have arrived by now.
+    std::thread::sleep(Duration::from_millis(500));
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "delivered exactly once");
+    assert_eq!(messages[0].message_id().as_deref(), Some(message_id.as_str()));
+    assert_eq!(messages[0].rcpt_to, ["ir@forensic.example.co.jp"]);
+    assert_eq!(sent[0]["message_id"], json!(message_id));
+    let subject = messages[0].subject().expect("a subject");
+    assert!(subject.contains(logged["ticket"]["reference"].as_str().expect("reference")), "{subject}");
+}

@@ -1,5 +1,6 @@
 //! Route table: one module per resource. Everything under `/v1` needs a bearer token.
 
+pub mod ack;
 pub mod callbacks;
 pub mod calls;
 pub mod health;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/readyz").route(web::get().to(health::readyz)).route(web::head().to(health::readyz)),
     )
+    .service(web::resource("/ack/{token}").route(web::get().to(ack::show)).route(web::post().to(ack::answer)))
     .service(
         web::scope("/v1")
             // The middleware registered last runs first: authenticate, then answer stored replays.
@@ -64,7 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(partners::list))
                     .route(web::post().to(partners::create)),
             )
-            .service(web::resource("/partners/{id}").route(web::patch().to(partners::update)))
+            .service(
+                web::resource("/partners/{id}")
+                    .route(web::patch().to(partners::update))
+                    .route(web::delete().to(partners::delete)),
+            )
             .service(web::resource("/notifications").route(web::get().to(notifications::list)))
             .service(web::resource("/notifications/{id}/retry").route(web::post().to(notifications::retry)))
             .service(web::resource("/members").route(web::get().to(members::search_members)))

@@ -297,3 +297,22 @@ pub async fn update(
     tracing::info!(partner = %updated.id, "partner updated");
     Ok(HttpResponse::Ok().json(partner_json(&updated, &state)))
 }
+
+/// `DELETE /v1/partners/{id}` (admin): only a partner without referrals; others are deactivated.
+pub async fn delete(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<HttpResponse, ApiError> {
+    actor.require(Role::Admin)?;
+    let id = parse_id(&path, "partner")?;
+    let storage = state.storage.clone();
+    web::block(move || storage.write(|conn| partners::delete(conn, id))).await?.map_err(
+        |error| match error {
+            hotline_storage::StorageError::NotFound => ApiError::NotFound(format!("partner {id}")),
+            other => other.into(),
+        },
+    )?;
+    tracing::info!(partner = %id, by = %actor.token_id, "partner deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -218,7 +218,20 @@ pub(crate) fn ticket_json(full: &FullTicket, role: Role, state: &AppState, now: 
             "resolution": deadlines.resolution.map(|d| deadline_json(&d, tz)),
             "overdue": is_overdue(&state.config.sla, &times(ticket), &referral_clocks, now),
         },
-        "referrals": full.referrals.iter().map(|r| referral_json(r, ticket.priority, state, now)).collect::<Vec<_>>(),
+        "referrals": full
+            .referrals
+            .iter()
+            .map(|referral| {
+                let mut view = referral_json(referral, ticket.priority, state, now);
+                view["alerts"] = json!(full
+                    .alerts
+                    .iter()
+                    .filter(|alert| alert.referral_id == Some(referral.id))
+                    .map(|alert| crate::routes::notifications::alert_json(alert, tz))
+                    .collect::<Vec<_>>());
+                view
+            })
+            .collect::<Vec<_>>(),
         "callbacks": full.callbacks.iter().map(|c| crate::routes::callbacks::callback_json(c, tz, now)).collect::<Vec<_>>(),
         "notes": full.notes.iter().map(|n| json!({
             "id": n.id, "body": n.body, "created_at": display_time(n.created_at, tz), "created_by": n.created_by,

@@ -5,8 +5,8 @@ use std::time::Duration;
 use hotline_notify::{MailError, MailSettings, Mailer, OutgoingEmail, SendError};
 use mail_parser::{MessageParser, MimeHeaders};
 
-use crate::smtp_sink::{Behaviour, SmtpSink, free_addr};
 use crate::support::{TO, TO_ADDRESS, file_mailer, japanese_email, raw_header, smtp_mailer, smtp_settings};
+use hotline_notify::test_support::{Behaviour, SmtpSink, free_addr};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -76,8 +76,7 @@ async fn connection_refused_is_transient() {
 
 #[tokio::test]
 async fn recipient_rejected_with_550_is_permanent_and_the_error_holds_no_address() {
-    let sink =
-        SmtpSink::start_with(free_addr(), Behaviour { reject_rcpt: Some(550), ..Behaviour::default() }).await;
+    let sink = SmtpSink::start_with(0, Behaviour::rejecting(550)).await;
     let mailer = smtp_mailer(sink.addr());
 
     let error = mailer.send(&japanese_email("rejected@hotline")).await.expect_err("550");
@@ -90,8 +89,7 @@ async fn recipient_rejected_with_550_is_permanent_and_the_error_holds_no_address
 
 #[tokio::test]
 async fn temporary_rejection_451_is_transient() {
-    let sink =
-        SmtpSink::start_with(free_addr(), Behaviour { reject_rcpt: Some(451), ..Behaviour::default() }).await;
+    let sink = SmtpSink::start_with(0, Behaviour::rejecting(451)).await;
     let mailer = smtp_mailer(sink.addr());
 
     let error = mailer.send(&japanese_email("greylisted@hotline")).await.expect_err("451");

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use hotline_notify::{OutboxMessage, OutboxStore, StoreError, Worker};
 
-use crate::smtp_sink::{Behaviour, SmtpSink, free_addr};
 use crate::support::{TO, japanese_email, raw_header, smtp_mailer};
+use hotline_notify::test_support::{Behaviour, SmtpSink, free_addr};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -157,7 +157,7 @@ async fn a_message_is_retried_after_the_server_was_down_then_delivered_once() {
     let error = store.rows()[0].last_error.clone().unwrap_or_default();
     assert!(error.starts_with("transient"), "{error}");
 
-    let sink = SmtpSink::start_with(addr, Behaviour::default()).await;
+    let sink = SmtpSink::start_on(addr.port()).await;
     assert_eq!(worker.run_once().await.expect("pass while up"), 1);
     assert_eq!(worker.run_once().await.expect("pass after delivery"), 0);
 
@@ -179,7 +179,7 @@ async fn the_running_worker_keeps_polling_until_the_server_comes_back() {
     while store.states().iter().all(|(_, attempts)| *attempts == 0) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let sink = SmtpSink::start_with(addr, Behaviour::default()).await;
+    let sink = SmtpSink::start_on(addr.port()).await;
     sink.wait_for(2, WAIT).await;
     while store.states().iter().any(|(state, _)| *state != State::Sent) {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -194,8 +194,7 @@ async fn the_running_worker_keeps_polling_until_the_server_comes_back() {
 
 #[tokio::test]
 async fn a_550_marks_the_message_failed_for_good() {
-    let sink =
-        SmtpSink::start_with(free_addr(), Behaviour { reject_rcpt: Some(550), ..Behaviour::default() }).await;
+    let sink = SmtpSink::start_with(0, Behaviour::rejecting(550)).await;
     let store = MemStore::with_messages(1);
     let worker = worker(&store, smtp_mailer(sink.addr()), Duration::from_secs(1));
 
@@ -228,7 +227,7 @@ async fn an_idle_worker_stops_promptly_on_shutdown() {
 #[tokio::test]
 async fn shutdown_mid_batch_finishes_the_message_in_hand_and_leaves_the_rest() {
     let slow = Behaviour { delay_after_data: Duration::from_millis(400), ..Behaviour::default() };
-    let sink = SmtpSink::start_with(free_addr(), slow).await;
+    let sink = SmtpSink::start_with(0, slow).await;
     let store = MemStore::with_messages(3);
     let worker = worker(&store, smtp_mailer(sink.addr()), Duration::from_secs(3600));
     let (stop, shutdown) = tokio::sync::watch::channel(false);

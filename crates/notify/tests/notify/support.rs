@@ -58,28 +58,5 @@ pub fn shipped_templates_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/templates")
 }
 
-/// Splits a raw message into its header lines (unfolded) and its body.
-pub fn raw_headers(raw: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
-    let mut headers: Vec<String> = Vec::new();
-    for line in head.split("\r\n") {
-        match headers.last_mut() {
-            Some(last) if line.starts_with([' ', '\t']) => {
-                last.push_str("\r\n");
-                last.push_str(line);
-            }
-            _ => headers.push(line.to_owned()),
-        }
-    }
-    headers
-}
-
-/// The raw value of the first header called `name` (case-insensitive), folding kept.
-pub fn raw_header(raw: &[u8], name: &str) -> Option<String> {
-    let prefix = format!("{}:", name.to_ascii_lowercase());
-    raw_headers(raw)
-        .into_iter()
-        .find(|h| h.to_ascii_lowercase().starts_with(&prefix))
-        .map(|h| h[prefix.len()..].trim().to_owned())
-}
+/// Header helpers on raw messages, from the shared SMTP sink.
+pub use hotline_notify::test_support::raw_header;

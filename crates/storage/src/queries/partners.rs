@@ -237,3 +237,23 @@ fn replace_prefectures(
     }
     Ok(())
 }
+
+/// Deletes a partner that never received a referral. One that did stays for the audit trail (referrals
+/// point at it): deactivate it instead.
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StorageError> {
+    use crate::schema::referrals;
+    let used: i64 =
+        referrals::table.filter(referrals::partner_id.eq(id.to_string())).count().get_result(conn)?;
+    if used > 0 {
+        return Err(StorageError::Conflict(format!(
+            "the partner has {used} referral(s) on record; deactivate it (PATCH active=false) instead of deleting it"
+        )));
+    }
+    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(id.to_string())))
+        .execute(conn)?;
+    let deleted = diesel::delete(partners::table.find(id.to_string())).execute(conn)?;
+    if deleted == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}

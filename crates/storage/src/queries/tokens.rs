@@ -96,9 +96,10 @@ pub fn find_active_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option
         .transpose()
 }
 
-/// All tokens, oldest first.
+/// All tokens, oldest first; built-in actors (see [`ensure_system_actor`]) are not tokens and are left out.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
     api_tokens::table
+        .filter(api_tokens::token_hash.not_like(format!("{SYSTEM_HASH_PREFIX}%")))
         .order((api_tokens::created_at.asc(), api_tokens::id.asc()))
         .select(TokenRow::as_select())
         .load(conn)?
@@ -140,4 +141,33 @@ pub fn count_active_with_role(conn: &mut DbConnection, role: Role) -> Result<i64
         .filter(api_tokens::role.eq_any(roles))
         .count()
         .get_result(conn)?)
+}
+
+/// Marks built-in actors' rows: no SHA-256 hex digest starts with it, so nobody authenticates as them.
+const SYSTEM_HASH_PREFIX: &str = "disabled:";
+
+/// Makes sure a built-in actor exists (e.g. the partner acknowledgement link), so its writes have an
+/// actor in the audit trail like everyone else's. It is created revoked with an unusable hash: nobody
+/// can authenticate as it.
+pub fn ensure_system_actor(
+    conn: &mut DbConnection,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let exists: i64 = api_tokens::table.filter(api_tokens::id.eq(id.to_string())).count().get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(api_tokens::table)
+            .values(&TokenRow {
+                id: id.to_string(),
+                name: name.to_owned(),
+                role: Role::Operator.as_str().to_owned(),
+                token_hash: format!("{SYSTEM_HASH_PREFIX}{id}"),
+                created_at: db_time(now),
+                created_by: None,
+                revoked_at: Some(db_time(now)),
+            })
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,246 @@
+//! The pages a partner reaches from an alert's link. GET shows the referral and asks; it changes
+//! nothing, because mail scanners and link previews open links by themselves. The form's POST records
+//! the partner's answer (accept or decline) as the "partner acknowledgement link" actor. A tampered
+//! link gets 403; an expired one, or one already answered, 410.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus};
+use hotline_domain::role::Role;
+use hotline_storage::queries::lifecycle::{self, Change, ChangeError, ReferralRecord, ReferralUpdate};
+use hotline_storage::queries::tickets::{self, TicketHeader, TicketKey};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::ack::AckError;
+use crate::problem::ApiError;
+
+/// The built-in actor of answers given through acknowledgement links.
+pub const ACK_LINK_ACTOR: Uuid = Uuid::from_u128(0x01900000_0000_7000_8000_00000000ac01);
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    let html = format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6}}\
+         dt{{font-weight:bold}}button{{font-size:1em;padding:.5em 1.5em;margin-right:1em}}\
+         textarea,input{{width:100%;font-size:1em}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    );
+    HttpResponse::build(status)
+        .insert_header(("content-type", "text/html; charset=utf-8"))
+        .insert_header(("cache-control", "no-store"))
+        .insert_header(("referrer-policy", "no-referrer"))
+        .body(html)
+}
+
+fn refusal(error: AckError) -> HttpResponse {
+    match error {
+        AckError::Tampered => page(
+            StatusCode::FORBIDDEN,
+            "リンクが無効です / Invalid link",
+            "<p>このリンクは正しくありません。メールに記載のリンクをそのままお使いいただくか、窓口までお電話ください。</p>\
+             <p>This link is not valid. Please use the link exactly as sent, or call the hotline.</p>",
+        ),
+        AckError::Expired => page(
+            StatusCode::GONE,
+            "リンクの有効期限が切れています / Link expired",
+            "<p>お手数ですが、窓口までお電話またはメールでご回答ください。</p><p>Please answer the hotline by phone or email.</p>",
+        ),
+    }
+}
+
+fn answered(referral: &ReferralRecord) -> HttpResponse {
+    page(
+        StatusCode::GONE,
+        "回答済みです / Already answered",
+        &format!(
+            "<p>このご依頼は既に「{}」となっています。変更がある場合は窓口までご連絡ください。</p>\
+             <p>This request is already {}. Please contact the hotline for any change.</p>",
+            escape(referral.status.as_str()),
+            escape(referral.status.as_str())
+        ),
+    )
+}
+
+struct Loaded {
+    referral: ReferralRecord,
+    ticket: TicketHeader,
+}
+
+async fn load(state: &web::Data<AppState>, referral_id: Uuid) -> Result<Option<Loaded>, ApiError> {
+    let storage = state.storage.clone();
+    let loaded = web::block(move || {
+        storage.read(|conn| {
+            let Some(referral) = lifecycle::referral(conn, referral_id)? else { return Ok(None) };
+            let ticket = tickets::find_header(conn, &TicketKey::Id(referral.ticket_id))?;
+            Ok(ticket.map(|ticket| Loaded { referral, ticket }))
+        })
+    })
+    .await??;
+    Ok(loaded)
+}
+
+fn form(token: &str, loaded: &Loaded, state: &AppState, message: Option<&str>) -> String {
+    let tz = state.time_zone();
+    let referral = &loaded.referral;
+    let police = referral.kind == ReferralKind::Police;
+    format!(
+        "{message}<dl><dt>受付番号 / Reference</dt><dd>{reference}</dd>\
+         <dt>ご依頼先 / To</dt><dd>{partner}</dd>\
+         <dt>都道府県 / Prefecture</dt><dd>{prefecture}</dd>\
+         <dt>依頼日時 / Requested</dt><dd>{requested}</dd></dl>\
+         <p>詳細はメールをご覧ください。お引き受けいただけるかご回答ください。<br>See the email for details, and let us know whether you can take this on.</p>\
+         <form method=\"post\" action=\"/ack/{token}\">\
+         {receipt}<p><label>ご連絡事項（任意） / Note (optional)<br><textarea name=\"note\" rows=\"3\" maxlength=\"2000\"></textarea></label></p>\
+         <p><button type=\"submit\" name=\"action\" value=\"accept\">引き受ける / Accept</button>\
+         <button type=\"submit\" name=\"action\" value=\"decline\">お断りする / Decline</button></p></form>",
+        message = message
+            .map(|m| format!("<p role=\"alert\"><strong>{}</strong></p>", escape(m)))
+            .unwrap_or_default(),
+        reference = escape(&loaded.ticket.reference),
+        partner = escape(&referral.partner_name),
+        prefecture = escape(loaded.ticket.prefecture.name_ja()),
+        requested = escape(&referral.requested_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+        token = escape(token),
+        receipt = if police {
+            "<p><label>受理番号（引き受けの場合は必須） / Receipt number (required to accept)<br>\
+             <input name=\"police_receipt_number\" maxlength=\"100\"></label></p>\
+             <p><label>ご担当者 / Contact<br><input name=\"police_contact\" maxlength=\"200\"></label></p>"
+        } else {
+            ""
+        },
+    )
+}
+
+/// `GET /ack/{token}`: shows the referral and the form; changes nothing.
+pub async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let claim = match state.alerts.ack.verify(&token, state.clock.now()) {
+        Ok(claim) => claim,
+        Err(error) => return Ok(refusal(error)),
+    };
+    let Some(loaded) = load(&state, claim.referral_id).await? else { return Ok(refusal(AckError::Tampered)) };
+    if loaded.referral.status != ReferralStatus::Requested {
+        return Ok(answered(&loaded.referral));
+    }
+    Ok(page(StatusCode::OK, "ご依頼への回答 / Your answer", &form(&token, &loaded, &state, None)))
+}
+
+/// The form as posted.
+#[derive(Debug, Deserialize)]
+pub struct AckForm {
+    action: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    police_receipt_number: Option<String>,
+    #[serde(default)]
+    police_contact: Option<String>,
+}
+
+fn optional(text: &Option<String>) -> Option<String> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| t.chars().take(2000).collect())
+}
+
+/// `POST /ack/{token}`: records the partner's answer with an audit event.
+pub async fn answer(
+    path: web::Path<String>,
+    form_data: web::Form<AckForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let now = state.clock.now();
+    let claim = match state.alerts.ack.verify(&token, now) {
+        Ok(claim) => claim,
+        Err(error) => return Ok(refusal(error)),
+    };
+    let Some(loaded) = load(&state, claim.referral_id).await? else { return Ok(refusal(AckError::Tampered)) };
+    if loaded.referral.status != ReferralStatus::Requested {
+        return Ok(answered(&loaded.referral));
+    }
+    let action = match form_data.action.as_str() {
+        "accept" => ReferralAction::Accept,
+        "decline" => ReferralAction::Decline,
+        _ => {
+            let body = form(
+                &token,
+                &loaded,
+                &state,
+                Some("引き受けるかお断りするかを選んでください。 Choose accept or decline."),
+            );
+            return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "ご依頼への回答 / Your answer", &body));
+        }
+    };
+    let update = ReferralUpdate {
+        note: optional(&form_data.note),
+        police_receipt_number: optional(&form_data.police_receipt_number),
+        police_contact: optional(&form_data.police_contact),
+    };
+    if loaded.referral.kind == ReferralKind::Police
+        && action == ReferralAction::Accept
+        && update.police_receipt_number.is_none()
+    {
+        let body = form(
+            &token,
+            &loaded,
+            &state,
+            Some("引き受けの場合は受理番号をご記入ください。 A receipt number is required to accept."),
+        );
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "ご依頼への回答 / Your answer", &body));
+    }
+    let storage = state.storage.clone();
+    let referral_id = claim.referral_id;
+    let ticket_id = loaded.ticket.id;
+    let outcome = web::block(move || {
+        // The partner has no ETag: read the current version in the transaction and act on it.
+        storage.write(|conn| {
+            let version = tickets::find_header(conn, &TicketKey::Id(ticket_id))?.map_or(0, |t| t.version);
+            let change = Change {
+                ticket_id,
+                expected_version: version,
+                actor: ACK_LINK_ACTOR,
+                role: Role::Operator,
+                now,
+            };
+            lifecycle::act_on_referral(conn, &change, referral_id, action, &update)
+        })
+    })
+    .await?;
+    match outcome {
+        Ok((_, referral)) => {
+            tracing::info!(referral = %referral.id, action = action.as_str(), "referral answered by acknowledgement link");
+            let (ja, en) = if action == ReferralAction::Accept {
+                (
+                    "お引き受けいただきありがとうございます。窓口より追ってご連絡いたします。",
+                    "Thank you for accepting; the hotline will contact you shortly.",
+                )
+            } else {
+                ("ご回答ありがとうございました。", "Thank you for your answer.")
+            };
+            Ok(page(
+                StatusCode::OK,
+                "ご回答を受け付けました / Answer recorded",
+                &format!("<p>{ja}</p><p>{en}</p>"),
+            ))
+        }
+        Err(ChangeError::ReferralTransition { .. }) => Ok(answered(&loaded.referral)),
+        Err(other) => Err(crate::routes::tickets::change_error(other, Role::Operator)),
+    }
+}
