@@ -96,6 +96,24 @@ pub fn referral_actions(from: ReferralStatus) -> Vec<ReferralAction> {
     ReferralAction::ALL.iter().copied().filter(|action| referral_next(from, *action).is_some()).collect()
 }
 
+/// When the police accept a consultation they give a receipt number (受理番号); the hotline records it
+/// so the institution can quote it. Any other answer needs none.
+pub fn check_receipt(
+    kind: ReferralKind,
+    action: ReferralAction,
+    receipt: Option<&str>,
+) -> Result<(), FieldError> {
+    let missing = receipt.is_none_or(|text| text.trim().is_empty());
+    if kind == ReferralKind::Police && action == ReferralAction::Accept && missing {
+        Err(FieldError::new(
+            "police_receipt_number",
+            "a police acceptance records the receipt number (受理番号)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Recorded consent to a referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
@@ -408,5 +426,19 @@ mod tests {
             .to_string(),
             "a forensic referral is for incidents; this ticket is preventive_consultation"
         );
+    }
+}
+
+#[cfg(test)]
+mod receipt_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_police_acceptance_needs_a_receipt_number() {
+        assert!(check_receipt(ReferralKind::Police, ReferralAction::Accept, None).is_err());
+        assert!(check_receipt(ReferralKind::Police, ReferralAction::Accept, Some("  ")).is_err());
+        assert!(check_receipt(ReferralKind::Police, ReferralAction::Accept, Some("第2026-1号")).is_ok());
+        assert!(check_receipt(ReferralKind::Police, ReferralAction::Decline, None).is_ok());
+        assert!(check_receipt(ReferralKind::Forensic, ReferralAction::Accept, None).is_ok());
     }
 }

@@ -193,9 +193,12 @@ pub async fn answer(
         police_receipt_number: optional(&form_data.police_receipt_number),
         police_contact: optional(&form_data.police_contact),
     };
-    if loaded.referral.kind == ReferralKind::Police
-        && action == ReferralAction::Accept
-        && update.police_receipt_number.is_none()
+    if hotline_domain::referral::check_receipt(
+        loaded.referral.kind,
+        action,
+        update.police_receipt_number.as_deref(),
+    )
+    .is_err()
     {
         let body = form(
             &token,

@@ -183,15 +183,7 @@ pub async fn act(
     let note = errors.check(text("note", &body.note, 2000)).flatten();
     let receipt = errors.check(text("police_receipt_number", &body.police_receipt_number, 100)).flatten();
     let contact = errors.check(text("police_contact", &body.police_contact, 200)).flatten();
-    if referral.kind == ReferralKind::Police
-        && action == ReferralAction::Accept
-        && body.police_receipt_number.is_none()
-    {
-        errors.push(FieldError::new(
-            "police_receipt_number",
-            "a police acceptance records the receipt number (受理番号)",
-        ));
-    }
+    errors.check(hotline_domain::referral::check_receipt(referral.kind, action, receipt.as_deref()));
     errors.into_result()?;
     let update = ReferralUpdate { note, police_receipt_number: receipt, police_contact: contact };
     let view_state = state.clone();
