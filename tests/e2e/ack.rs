@@ -33,6 +33,11 @@ async fn referrals_show_their_alerts_and_partners_with_referrals_are_deactivated
     };
     delete(app.supervisor.secret.clone()).await.expect_problem(403, "forbidden");
     delete(app.admin.secret.clone()).await.expect_problem(409, "conflict");
+    let desk = crate::helpers::police_desk(&app, "01").await;
+    let desk_path = format!("/v1/partners/{}", text(&desk, "/id"));
+    app.send(app.request(reqwest::Method::DELETE, &desk_path).bearer_auth(&app.admin.secret))
+        .await
+        .expect_problem(409, "conflict");
     let unused = create_forensic_partner(&app, &["27"]).await;
     let unused_path = format!("/v1/partners/{}", text(&unused, "/id"));
     let response =
@@ -123,7 +128,9 @@ async fn opening_a_link_changes_nothing_and_its_form_accepts_the_referral_once(a
     assert_eq!(last["changes"]["note"], "明朝9時に訪問します");
 
     // The link is used up: the page and the form both answer 410, and nothing changes.
-    assert_eq!(page(&app, &path).await.0, 410);
+    let (status, html, content_type) = page(&app, &path).await;
+    assert_eq!((status, content_type.as_deref()), (410, Some("text/html; charset=utf-8")));
+    assert!(html.contains("回答済み"), "{html}");
     assert_eq!(form_post(&app, &path, &[("action", "decline")]).await.0, 410);
     assert_eq!(referral_status(&app, &ticket).await, "accepted");
     assert_eq!(app.events(&ticket).await.len(), events.len());
@@ -138,7 +145,14 @@ async fn tampered_links_are_403_and_expired_ones_410(app: TestApp) {
     let other_referral =
         format!("/ack/{}.{}", Uuid::now_v7().simple(), token.split_once('.').expect("dot").1);
     for forged in [longer.as_str(), other_referral.as_str(), "/ack/not-a-token"] {
-        assert_eq!(page(&app, forged).await.0, 403, "{forged}");
+        let (status, html, content_type) = page(&app, forged).await;
+        assert_eq!(status, 403, "{forged}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("text/html; charset=utf-8"),
+            "partners get a page, not JSON"
+        );
+        assert!(html.contains("リンクが無効です"), "{html}");
         assert_eq!(form_post(&app, forged, &[("action", "accept")]).await.0, 403, "{forged}");
     }
     assert_eq!(referral_status(&app, &ticket).await, "requested");

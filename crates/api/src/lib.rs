@@ -141,7 +141,8 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+            .is_some_and(|value| value.starts_with(PROBLEM_JSON) || value.starts_with("text/html"));
+        // Our own error bodies pass: problem+json, and the HTML pages partners see from their links.
         if is_problem {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }

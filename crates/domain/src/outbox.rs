@@ -32,7 +32,8 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 30 s doubling to at most 30 min, 12 attempts: about four hours of trying before `failed`.
+    /// 30 s doubling to at most 30 min, 12 attempts: about 1½ to 3 hours of trying (with jitter) before
+    /// `failed`.
     fn default() -> Self {
         Self { base_delay: Duration::seconds(30), max_delay: Duration::minutes(30), max_attempts: 12 }
     }

@@ -193,6 +193,8 @@ pub enum EventAction {
     ReferralDeclined,
     /// The referral was withdrawn.
     ReferralCancelled,
+    /// A supervisor retried a failed alert.
+    AlertRetried,
 }
 
 impl EventAction {
@@ -216,6 +218,7 @@ impl EventAction {
             Self::ReferralCompleted => "referral.completed",
             Self::ReferralDeclined => "referral.declined",
             Self::ReferralCancelled => "referral.cancelled",
+            Self::AlertRetried => "alert.retried",
         }
     }
 }

@@ -77,7 +77,21 @@ pub async fn retry(
     let now = state.clock.now();
     let policy = state.config.retry_policy;
     let storage = state.storage.clone();
-    let alert = web::block(move || storage.write(|conn| outbox::retry(conn, id, &policy, now)))
+    let actor_id = actor.token_id;
+    let alert = web::block(move || {
+        storage.write(|conn| {
+            let alert = outbox::retry(conn, id, &policy, now)?;
+            hotline_storage::queries::tickets::record_event(
+                conn,
+                alert.ticket_id,
+                actor_id,
+                now,
+                hotline_domain::ticket::EventAction::AlertRetried,
+                &json!({ "alert_id": alert.id, "status": { "before": "failed", "after": alert.status.as_str() } }),
+            )?;
+            Ok(alert)
+        })
+    })
         .await?
         .map_err(|error| match error {
             StorageError::NotFound => ApiError::NotFound(format!("notification {id}")),

@@ -238,10 +238,16 @@ fn replace_prefectures(
     Ok(())
 }
 
-/// Deletes a partner that never received a referral. One that did stays for the audit trail (referrals
+/// Deletes a forensic or legal partner that never received a referral (police desks are reference rows). One that did stays for the audit trail (referrals
 /// point at it): deactivate it instead.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StorageError> {
     use crate::schema::referrals;
+    if get(conn, id)?.is_some_and(|partner| partner.kind == ReferralKind::Police) {
+        return Err(StorageError::Conflict(
+            "police desks are reference rows, one per prefecture: update or deactivate one instead of deleting it"
+                .to_owned(),
+        ));
+    }
     let used: i64 =
         referrals::table.filter(referrals::partner_id.eq(id.to_string())).count().get_result(conn)?;
     if used > 0 {
