@@ -227,18 +227,38 @@ pub struct TestApp {
 }
 
 /// How a test app differs from the defaults.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     /// Send alerts over SMTP to 127.0.0.1 on this port (plain text, 2 s timeout) instead of writing
     /// `.eml` files, with a quick outbox: polled every 50 ms, one alert per claim, retries 1–2 s apart
     /// (by the test clock), 3 attempts.
     pub smtp_port: Option<u16>,
+    /// Webhook endpoints (2 s timeout), with the same quick outbox.
+    pub webhooks: Vec<WebhookTarget>,
+}
+
+/// A webhook endpoint configured in a test app.
+#[derive(Debug, Clone)]
+pub struct WebhookTarget {
+    /// Endpoint name.
+    pub name: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// Signing secret as configured.
+    pub secret: String,
+    /// Event patterns.
+    pub events: Vec<String>,
 }
 
 impl AppOptions {
     /// Alerts go to the SMTP server (e.g. a `hotline_notify::test_support::SmtpSink`) on `port`.
     pub fn smtp(port: u16) -> AppOptions {
-        AppOptions { smtp_port: Some(port) }
+        AppOptions { smtp_port: Some(port), ..AppOptions::default() }
+    }
+
+    /// Ticket events are POSTed to these webhook endpoints.
+    pub fn webhooks(targets: Vec<WebhookTarget>) -> AppOptions {
+        AppOptions { webhooks: targets, ..AppOptions::default() }
     }
 }
 
@@ -321,6 +341,21 @@ impl TestApp {
                 password: None,
                 timeout_seconds: 2,
             };
+        }
+        settings.webhooks.timeout_seconds = 2;
+        settings.webhooks.endpoints = options
+            .webhooks
+            .iter()
+            .map(|target| hotline_server::settings::WebhookEndpointSettings {
+                name: target.name.clone(),
+                url: target.url.clone(),
+                secret: Some(target.secret.clone()),
+                secret_env: None,
+                events: target.events.clone(),
+                max_attempts: None,
+            })
+            .collect();
+        if options.smtp_port.is_some() || !options.webhooks.is_empty() {
             settings.outbox.poll_interval_ms = 50;
             // One alert per claim: a backlog takes many claims, so two apps' workers interleave.
             settings.outbox.batch = 1;

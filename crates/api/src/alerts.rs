@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_domain::office_hours::OfficeHours;
-use hotline_domain::outbox::RetryPolicy;
+use hotline_domain::outbox::{Channel, RetryPolicy};
 use hotline_domain::referral::ReferralKind;
 use hotline_notify::{AlertContext, AlertKind, Lang, Templates};
 use hotline_storage::db::DbConnection;
@@ -128,7 +128,7 @@ pub fn enqueue(
         .map_err(|error| ApiError::Internal(format!("rendering {} alert: {error}", kind.as_str())))?;
     for recipient in &subject.partner.emails {
         let alert = NewAlert {
-            channel: "email".to_owned(),
+            channel: Channel::Email,
             alert_kind: kind.as_str().to_owned(),
             ticket_id: ticket.id,
             referral_id: Some(referral.id),
@@ -136,6 +136,7 @@ pub fn enqueue(
             recipient: recipient.clone(),
             subject: rendered.subject.clone(),
             body: rendered.body.clone(),
+            webhook_endpoint: None,
         };
         outbox::enqueue(conn, &alert, &settings.retry_policy, &settings.message_domain, now)?;
     }

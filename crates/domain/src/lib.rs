@@ -49,6 +49,7 @@ pub mod text;
 pub mod ticket;
 pub mod triage;
 pub mod verification;
+pub mod webhook;
 pub mod workflow;
 
 pub use error::{FieldError, ValidationErrors};
@@ -59,6 +60,7 @@ mod tests {
     use serde::de::IntoDeserializer;
     use serde::de::value::Error as DeError;
 
+    use crate::outbox::Channel;
     use crate::referral::{ConsentGiver, ReferralAction, ReferralKind, ReferralStatus};
     use crate::triage::{Category, IncidentKind, Priority};
 
@@ -123,6 +125,7 @@ mod tests {
         );
         check_wire_names!(ReferralAction, "action", ["accept", "complete", "decline", "cancel"]);
         check_wire_names!(ConsentGiver, "consent.given_by", ["member", "delegate"]);
+        check_wire_names!(Channel, "channel", ["email", "webhook"]);
     }
 
     #[test]

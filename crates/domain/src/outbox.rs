@@ -20,6 +20,18 @@ pub enum OutboxStatus {
 
 wire_names!(OutboxStatus, "status" { Pending => "pending", Sending => "sending", Sent => "sent", Failed => "failed" });
 
+/// How an outbox row leaves: an email to a partner, or a webhook to the desk software.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// An alert mailed to a partner address.
+    Email,
+    /// A signed HTTP POST of a ticket event to a configured endpoint.
+    Webhook,
+}
+
+wire_names!(Channel, "channel" { Email => "email", Webhook => "webhook" });
+
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -197,31 +197,27 @@ pub enum EventAction {
     AlertRetried,
 }
 
-impl EventAction {
-    /// Stable storage and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TicketOpened => "ticket.opened",
-            Self::CallLogged => "call.logged",
-            Self::TicketTriaged => "ticket.triaged",
-            Self::TicketStarted => "ticket.started",
-            Self::TicketAssigned => "ticket.assigned",
-            Self::TicketResolved => "ticket.resolved",
-            Self::TicketClosed => "ticket.closed",
-            Self::TicketDeclined => "ticket.declined",
-            Self::TicketReopened => "ticket.reopened",
-            Self::NoteAdded => "note.added",
-            Self::CallerConfirmed => "caller.confirmed",
-            Self::CallbackPromised => "callback.promised",
-            Self::ReferralRequested => "referral.requested",
-            Self::ReferralAccepted => "referral.accepted",
-            Self::ReferralCompleted => "referral.completed",
-            Self::ReferralDeclined => "referral.declined",
-            Self::ReferralCancelled => "referral.cancelled",
-            Self::AlertRetried => "alert.retried",
-        }
-    }
-}
+wire_names!(EventAction, "event" {
+    TicketOpened => "ticket.opened",
+    CallLogged => "call.logged",
+    TicketTriaged => "ticket.triaged",
+    TicketStarted => "ticket.started",
+    TicketAssigned => "ticket.assigned",
+    TicketResolved => "ticket.resolved",
+    TicketClosed => "ticket.closed",
+    TicketDeclined => "ticket.declined",
+    TicketReopened => "ticket.reopened",
+    NoteAdded => "note.added",
+    CallerConfirmed => "caller.confirmed",
+    CallbackPromised => "callback.promised",
+    ReferralRequested => "referral.requested",
+    ReferralAccepted => "referral.accepted",
+    ReferralCompleted => "referral.completed",
+    ReferralDeclined => "referral.declined",
+    ReferralCancelled => "referral.cancelled",
+    AlertRetried => "alert.retried",
+});
+
 #[cfg(test)]
 mod tests {
     use chrono_tz::Asia::Tokyo;

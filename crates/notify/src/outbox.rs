@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::mailer::{Mailer, OutgoingEmail, SendError};
+use crate::webhook::{WebhookDelivery, WebhookSender};
 
 /// A pending alert as the store hands it out: rendered, addressed, and counted.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub struct OutboxMessage {
     pub body: String,
     /// Attempts made before this claim.
     pub attempts: u32,
+    /// For a webhook delivery, the endpoint whose secret signs it; then `to` is the URL, `subject` the
+    /// event type, `body` the JSON payload and `message_id` the delivery id.
+    pub webhook_endpoint: Option<String>,
 }
 
 impl fmt::Debug for OutboxMessage {
@@ -45,6 +49,7 @@ impl fmt::Debug for OutboxMessage {
             .field("id", &self.id)
             .field("message_id", &self.message_id)
             .field("attempts", &self.attempts)
+            .field("webhook_endpoint", &self.webhook_endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +60,16 @@ impl OutboxMessage {
             message_id: self.message_id.clone(),
             to: self.to.clone(),
             subject: self.subject.clone(),
+            body: self.body.clone(),
+        }
+    }
+
+    fn webhook(&self, endpoint: &str) -> WebhookDelivery {
+        WebhookDelivery {
+            id: self.message_id.clone(),
+            endpoint: endpoint.to_owned(),
+            url: self.to.clone(),
+            event_type: self.subject.clone(),
             body: self.body.clone(),
         }
     }
@@ -87,8 +102,11 @@ pub trait OutboxStore: Send + Sync + 'static {
 pub struct Worker {
     /// Where pending messages come from and outcomes go.
     pub store: Arc<dyn OutboxStore>,
-    /// How messages leave.
+    /// How emails leave.
     pub mailer: Arc<Mailer>,
+    /// How webhooks leave; `None` when the deployment configures none (a webhook row then fails
+    /// permanently, visibly, instead of waiting forever).
+    pub webhooks: Option<Arc<WebhookSender>>,
     /// Names this worker in leases, so a store can tell workers apart.
     pub worker_id: String,
     /// Pause between polls when the outbox is empty.
@@ -183,7 +201,7 @@ impl Worker {
                 );
                 break;
             }
-            let sent = self.deliver(message, budget.min(self.mailer.send_timeout())).await?;
+            let sent = self.deliver(message, budget).await?;
             pass.attempted += 1;
             pass.sent += usize::from(sent);
         }
@@ -192,20 +210,42 @@ impl Worker {
 
     /// Sends one message and records the outcome (true when sent); a store error stops the batch, since
     /// recording is what keeps a message from being sent twice.
-    async fn deliver(&self, message: &OutboxMessage, timeout: Duration) -> Result<bool, StoreError> {
+    async fn deliver(&self, message: &OutboxMessage, budget: Duration) -> Result<bool, StoreError> {
         let attempt = message.attempts.saturating_add(1);
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, self.mailer.send(&message.email())).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(SendError::Transient(format!("no answer within {} s", timeout.as_secs_f32()))),
+        let outcome = match (&message.webhook_endpoint, &self.webhooks) {
+            (None, _) => {
+                let timeout = budget.min(self.mailer.send_timeout());
+                match tokio::time::timeout(timeout, self.mailer.send(&message.email())).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        Err(SendError::Transient(format!("no answer within {} s", timeout.as_secs_f32())))
+                    }
+                }
+            }
+            (Some(endpoint), Some(webhooks)) => {
+                let timeout = budget.min(webhooks.timeout());
+                match tokio::time::timeout(timeout, webhooks.send(&message.webhook(endpoint))).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        Err(SendError::Transient(format!("no answer within {} s", timeout.as_secs_f32())))
+                    }
+                }
+            }
+            (Some(endpoint), None) => Err(SendError::Permanent(format!(
+                "webhook endpoint {endpoint:?} is not configured in this process (it has no webhooks), so \
+                 the delivery cannot be signed"
+            ))),
         };
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let id = message.id.clone();
+        // The endpoint's name, never its URL (which may carry a token); empty for an email.
+        let webhook = message.webhook_endpoint.as_deref().unwrap_or("");
         match outcome {
             Ok(()) => {
                 tracing::info!(
                     worker = %self.worker_id, outbox_id = %message.id, message_id = %message.message_id,
-                    attempt, elapsed_ms, outcome = "sent", "alert delivered"
+                    webhook, attempt, elapsed_ms, outcome = "sent", "alert delivered"
                 );
                 let recorded = self.blocking(move |store, worker| store.mark_sent(&id, worker)).await;
                 if let Err(error) = &recorded {
@@ -223,7 +263,7 @@ impl Worker {
                 let reason = failure.to_string();
                 tracing::warn!(
                     worker = %self.worker_id, outbox_id = %message.id, message_id = %message.message_id,
-                    attempt, elapsed_ms, outcome = if permanent { "failed_permanent" } else { "failed_transient" },
+                    webhook, attempt, elapsed_ms, outcome = if permanent { "failed_permanent" } else { "failed_transient" },
                     error = %reason, "alert not delivered"
                 );
                 let recorded = self

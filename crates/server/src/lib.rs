@@ -87,6 +87,7 @@ impl Application {
         .context("system actor task")?
         .context("creating the acknowledgement-link actor")?;
         warn_if_holiday_data_runs_out(clock.now());
+        let webhooks = sync_webhooks(&settings, &storage, clock.now()).await?;
 
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -122,6 +123,7 @@ impl Application {
                 policy: settings.retry_policy(),
             }),
             mailer,
+            webhooks,
             worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
             poll_interval: StdDuration::from_millis(settings.outbox.poll_interval_ms),
             batch: settings.outbox.batch,
@@ -192,6 +194,41 @@ fn ack_links(settings: &Settings) -> hotline_api::ack::AckLinks {
     } else {
         hotline_api::ack::AckLinks::new(&settings.ack.base_url, settings.ack.secret.as_bytes(), ttl)
     }
+}
+
+/// Writes the configured webhook endpoints to the database (so every event's transaction sees them) and
+/// builds their sender; `None` when there are none.
+async fn sync_webhooks(
+    settings: &Settings,
+    storage: &Storage,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<Arc<hotline_notify::WebhookSender>>> {
+    let webhooks = settings.webhooks()?;
+    for name in &webhooks.plain_http {
+        tracing::warn!(endpoint = %name, "webhook endpoint uses plain http over a network: use https");
+    }
+    let syncing = storage.clone();
+    let endpoints = webhooks.endpoints;
+    let report = tokio::task::spawn_blocking(move || {
+        syncing.write(|conn| hotline_storage::queries::webhooks::sync_endpoints(conn, &endpoints, now))
+    })
+    .await
+    .context("webhook sync task")?
+    .context("writing the webhook endpoints")?;
+    tracing::info!(
+        configured = webhooks.secrets.len(),
+        added = report.added,
+        updated = report.updated,
+        deactivated = report.deactivated,
+        "webhook endpoints synced"
+    );
+    if webhooks.secrets.is_empty() {
+        return Ok(None);
+    }
+    let timeout = StdDuration::from_secs(settings.webhooks.timeout_seconds);
+    let sender =
+        hotline_notify::WebhookSender::new(webhooks.secrets, timeout).context("setting up webhooks")?;
+    Ok(Some(Arc::new(sender)))
 }
 
 /// Police desk hours depend on the shipped holiday data; say so well before it runs out.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_api::Clock;
-use hotline_domain::outbox::RetryPolicy;
+use hotline_domain::outbox::{Channel, RetryPolicy};
 use hotline_notify::{OutboxMessage, OutboxStore, StoreError};
 use hotline_storage::Storage;
 use hotline_storage::queries::outbox;
@@ -37,7 +37,6 @@ impl OutboxStore for StorageOutbox {
             .map_err(|error| StoreError(error.to_string()))?;
         Ok(claimed
             .into_iter()
-            .filter(|alert| alert.channel == "email")
             .map(|alert| OutboxMessage {
                 id: alert.id.to_string(),
                 message_id: alert.message_id,
@@ -45,6 +44,11 @@ impl OutboxStore for StorageOutbox {
                 subject: alert.subject,
                 body: alert.body,
                 attempts: u32::try_from(alert.attempts).unwrap_or(0),
+                // A webhook row always names its endpoint (the storage writes it so); an email row never.
+                webhook_endpoint: match alert.channel {
+                    Channel::Email => None,
+                    Channel::Webhook => Some(alert.webhook_endpoint.unwrap_or_default()),
+                },
             })
             .collect())
     }

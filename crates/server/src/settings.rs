@@ -38,6 +38,8 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     /// Acknowledgement links.
     pub ack: AckSettings,
+    /// Signed webhooks to the desk software.
+    pub webhooks: WebhooksSettings,
     /// Logging.
     pub log: LogSettings,
     /// The config directory the settings came from, to resolve relative paths.
@@ -73,6 +75,66 @@ pub struct AckSettings {
     pub secret: String,
     /// Link lifetime.
     pub ttl_hours: u32,
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksSettings {
+    /// Longest time one delivery attempt may take.
+    pub timeout_seconds: u64,
+    /// The endpoints; none by default.
+    #[serde(default)]
+    pub endpoints: Vec<WebhookEndpointSettings>,
+}
+
+/// One `[[webhooks.endpoints]]` table.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpointSettings {
+    /// Stable key.
+    pub name: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The signing secret itself (or use `secret_env`).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// The environment variable holding the secret, to keep it out of files.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// Event patterns.
+    #[serde(default = "every_event")]
+    pub events: Vec<String>,
+    /// Attempts per delivery; `[outbox] max_attempts` when absent.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+}
+
+fn every_event() -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+impl std::fmt::Debug for WebhookEndpointSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpointSettings")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret_env", &self.secret_env)
+            .field("events", &self.events)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The webhook configuration, checked: what the database stores, and the secrets that stay in memory.
+#[derive(Debug)]
+pub struct Webhooks {
+    /// Endpoints for the database.
+    pub endpoints: Vec<hotline_storage::queries::webhooks::EndpointSpec>,
+    /// Secrets by endpoint name.
+    pub secrets: std::collections::HashMap<String, hotline_notify::WebhookSecret>,
+    /// Endpoints reached over plain HTTP across a network (warned about at start).
+    pub plain_http: Vec<String>,
 }
 
 /// `[outbox]`.
@@ -259,6 +321,7 @@ impl Settings {
             .map_err(|error| anyhow::anyhow!("alerts.language: {error}"))?;
         settings.schedule()?;
         settings.police_hours()?;
+        settings.webhooks()?;
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
@@ -280,6 +343,53 @@ impl Settings {
             max_delay: chrono::Duration::seconds(i64::from(self.outbox.max_delay_seconds)),
             max_attempts: self.outbox.max_attempts,
         }
+    }
+
+    /// The webhook endpoints, validated: unique names, known event patterns, usable URLs and secrets.
+    pub fn webhooks(&self) -> anyhow::Result<Webhooks> {
+        use hotline_domain::webhook::{EndpointName, EventFilter};
+        let mut checked = Webhooks {
+            endpoints: Vec::new(),
+            secrets: std::collections::HashMap::new(),
+            plain_http: Vec::new(),
+        };
+        for endpoint in &self.webhooks.endpoints {
+            let name = EndpointName::parse(&endpoint.name)
+                .map_err(|error| anyhow::anyhow!("webhooks.endpoints: {}", error.detail))?;
+            let label = format!("webhooks.endpoints {:?}", endpoint.name);
+            if checked.secrets.contains_key(name.as_str()) {
+                bail!("{label}: the name is used twice");
+            }
+            let events = EventFilter::parse(&endpoint.events)
+                .map_err(|error| anyhow::anyhow!("{label}: events: {}", error.detail))?;
+            let security = hotline_notify::webhook::check_url(&endpoint.name, &endpoint.url)?;
+            if security == hotline_notify::UrlSecurity::Plain {
+                checked.plain_http.push(endpoint.name.clone());
+            }
+            let secret = match (&endpoint.secret, &endpoint.secret_env) {
+                (Some(secret), None) => secret.clone(),
+                (None, Some(variable)) => std::env::var(variable).map_err(|_| {
+                    anyhow::anyhow!("{label}: secret_env names {variable:?}, which is not set")
+                })?,
+                _ => bail!("{label}: set exactly one of secret and secret_env"),
+            };
+            let secret = hotline_notify::WebhookSecret::parse(&endpoint.name, &secret)?;
+            let max_attempts = endpoint.max_attempts.unwrap_or(self.outbox.max_attempts);
+            if max_attempts == 0 {
+                bail!("{label}: max_attempts must be at least 1");
+            }
+            checked.endpoints.push(hotline_storage::queries::webhooks::EndpointSpec {
+                name: name.clone(),
+                url: endpoint.url.clone(),
+                events,
+                max_attempts,
+            });
+            checked.secrets.insert(name.as_str().to_owned(), secret);
+        }
+        if self.webhooks.timeout_seconds == 0 {
+            bail!("webhooks.timeout_seconds must be at least 1");
+        }
+        Ok(checked)
     }
 
     /// SLA targets, in the domain's terms.
@@ -355,5 +465,79 @@ impl Settings {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         ServiceSchedule::new(time_zone, windows).context("service.windows")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The settings with `extra` as the config directory's default.toml.
+    fn load_with(extra: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().expect("a temporary config directory");
+        std::fs::write(dir.path().join("default.toml"), extra).expect("write default.toml");
+        Settings::load(dir.path(), None)
+    }
+
+    fn error_of(extra: &str) -> String {
+        format!("{:#}", load_with(extra).expect_err("refused"))
+    }
+
+    const DESK: &str = r#"
+[[webhooks.endpoints]]
+name = "desk"
+url = "https://desk.example.jp/hooks"
+secret = "0123456789abcdef0123456789abcdef"
+"#;
+
+    #[test]
+    fn no_webhooks_by_default() {
+        let settings = load_with("").expect("defaults load");
+        let webhooks = settings.webhooks().expect("valid");
+        assert!(webhooks.endpoints.is_empty() && webhooks.secrets.is_empty());
+    }
+
+    #[test]
+    fn an_endpoint_gets_every_event_and_the_outbox_attempts_by_default() {
+        let settings = load_with(DESK).expect("loads");
+        let webhooks = settings.webhooks().expect("valid");
+        assert_eq!(webhooks.endpoints.len(), 1);
+        let desk = &webhooks.endpoints[0];
+        assert_eq!(desk.name.as_str(), "desk");
+        assert_eq!(desk.events, hotline_domain::webhook::EventFilter::all());
+        assert_eq!(desk.max_attempts, settings.outbox.max_attempts);
+        assert!(webhooks.secrets.contains_key("desk") && webhooks.plain_http.is_empty());
+        assert!(!format!("{settings:?}").contains("0123456789abcdef"), "the secret stays out of Debug");
+    }
+
+    #[test]
+    fn mistakes_stop_the_start_naming_the_endpoint_and_the_setting() {
+        let twice = format!("{DESK}{DESK}");
+        assert!(error_of(&twice).contains("used twice"), "{}", error_of(&twice));
+        let typo = DESK.replace("secret =", "events = [\"ticket.opend\"]\nsecret =");
+        let error = error_of(&typo);
+        assert!(error.contains("\"desk\"") && error.contains("ticket.opened"), "{error}");
+        let short = DESK.replace("0123456789abcdef0123456789abcdef", "short");
+        assert!(error_of(&short).contains("at least 32"), "{}", error_of(&short));
+        let both = DESK.replace("secret =", "secret_env = \"HOTLINE_TEST_UNSET_VARIABLE\"\nsecret =");
+        assert!(error_of(&both).contains("exactly one"), "{}", error_of(&both));
+        let unset = DESK.replace(
+            "secret = \"0123456789abcdef0123456789abcdef\"",
+            "secret_env = \"HOTLINE_TEST_UNSET_VARIABLE\"",
+        );
+        assert!(error_of(&unset).contains("HOTLINE_TEST_UNSET_VARIABLE"), "{}", error_of(&unset));
+        let ftp = DESK.replace("https://", "ftp://");
+        assert!(error_of(&ftp).contains("scheme"), "{}", error_of(&ftp));
+        let bad_name = DESK.replace("name = \"desk\"", "name = \"Desk Software\"");
+        assert!(error_of(&bad_name).contains("webhooks.endpoints"), "{}", error_of(&bad_name));
+    }
+
+    #[test]
+    fn plain_http_over_a_network_is_flagged_and_loopback_is_not() {
+        let settings = load_with(&DESK.replace("https://desk.example.jp", "http://10.1.2.3")).expect("loads");
+        assert_eq!(settings.webhooks().expect("valid").plain_http, ["desk"]);
+        let settings =
+            load_with(&DESK.replace("https://desk.example.jp", "http://127.0.0.1:9000")).expect("loads");
+        assert!(settings.webhooks().expect("valid").plain_http.is_empty());
     }
 }

@@ -281,6 +281,20 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        webhook_endpoint -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Webhook endpoints of the desk software, as configured (without their secrets).
+    webhook_endpoints (name) {
+        name -> Text,
+        url -> Text,
+        events -> Text,
+        max_attempts -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -304,6 +318,7 @@ diesel::joinable!(partner_prefectures -> partners (partner_id));
 diesel::joinable!(referrals -> tickets (ticket_id));
 diesel::joinable!(referrals -> partners (partner_id));
 diesel::joinable!(outbox -> tickets (ticket_id));
+diesel::joinable!(outbox -> webhook_endpoints (webhook_endpoint));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -323,4 +338,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_prefectures,
     referrals,
     outbox,
+    webhook_endpoints,
 );

@@ -1,4 +1,5 @@
-//! Route table: one module per resource. Everything under `/v1` needs a bearer token.
+//! Route table: one module per resource. Everything under `/v1` needs a bearer token. docs/openapi.json
+//! describes every route registered here; crates/api/tests/openapi.rs fails when they drift apart.
 
 pub mod ack;
 pub mod callbacks;
@@ -6,6 +7,7 @@ pub mod calls;
 pub mod health;
 pub mod members;
 pub mod notifications;
+pub mod openapi;
 pub mod partners;
 pub mod referrals;
 pub mod registry;
@@ -31,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/readyz").route(web::get().to(health::readyz)).route(web::head().to(health::readyz)),
     )
+    .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
     .service(web::resource("/ack/{token}").route(web::get().to(ack::show)).route(web::post().to(ack::answer)))
     .service(
         web::scope("/v1")

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::DateTime;
 use chrono_tz::Tz;
-use hotline_domain::outbox::OutboxStatus;
+use hotline_domain::outbox::{Channel, OutboxStatus};
 use hotline_domain::role::Role;
 use hotline_storage::StorageError;
 use hotline_storage::queries::outbox::{self, AlertRecord};
@@ -22,7 +22,8 @@ pub(crate) fn alert_json(alert: &AlertRecord, tz: Tz) -> Value {
     let at = |value: Option<DateTime<chrono::Utc>>| value.map(|at| display_time(at, tz));
     json!({
         "id": alert.id,
-        "channel": alert.channel,
+        "channel": alert.channel.as_str(),
+        "webhook_endpoint": alert.webhook_endpoint,
         "kind": alert.alert_kind,
         "ticket_id": alert.ticket_id,
         "referral_id": alert.referral_id,
@@ -47,6 +48,8 @@ pub struct ListQuery {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
     limit: Option<i64>,
 }
 
@@ -58,9 +61,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     actor.require(Role::Supervisor)?;
     let status = query.status.as_deref().map(OutboxStatus::parse).transpose()?;
+    let channel = query.channel.as_deref().map(Channel::parse).transpose()?;
     let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
-    let alerts = web::block(move || storage.read(|conn| outbox::list(conn, status, limit))).await??;
+    let alerts =
+        web::block(move || storage.read(|conn| outbox::list(conn, status, channel, limit))).await??;
     let tz = state.time_zone();
     Ok(HttpResponse::Ok()
         .json(json!({ "notifications": alerts.iter().map(|a| alert_json(a, tz)).collect::<Vec<_>>() })))

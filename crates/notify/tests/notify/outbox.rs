@@ -48,6 +48,7 @@ impl MemStore {
                         subject: email.subject,
                         body: email.body,
                         attempts: 0,
+                        webhook_endpoint: None,
                     },
                     state: State::Pending,
                     leased_to: None,
@@ -123,6 +124,7 @@ fn worker(store: &Arc<MemStore>, mailer: hotline_notify::Mailer, poll_interval: 
     Worker {
         store: Arc::clone(store) as Arc<dyn OutboxStore>,
         mailer: Arc::new(mailer),
+        webhooks: None,
         worker_id: "test-worker".to_owned(),
         poll_interval,
         batch: 10,

@@ -10,6 +10,7 @@ pub mod partners;
 pub mod registry;
 pub mod tickets;
 pub mod tokens;
+pub mod webhooks;
 
 use uuid::Uuid;
 

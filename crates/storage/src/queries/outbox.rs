@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
-use hotline_domain::outbox::{AfterFailure, OutboxStatus, RetryPolicy};
+use hotline_domain::outbox::{AfterFailure, Channel, OutboxStatus, RetryPolicy};
 use uuid::Uuid;
 
 use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
@@ -17,9 +17,9 @@ use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
 /// An alert to enqueue, already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
-    /// `email` (webhooks later).
-    pub channel: String,
-    /// Which alert, e.g. `referral_requested`.
+    /// Email to a partner or webhook to the desk software.
+    pub channel: Channel,
+    /// Which alert, e.g. `referral_requested`, or for a webhook the event, e.g. `ticket.triaged`.
     pub alert_kind: String,
     /// Ticket it is about.
     pub ticket_id: Uuid,
@@ -29,10 +29,12 @@ pub struct NewAlert {
     pub partner_id: Option<Uuid>,
     /// Address (or URL).
     pub recipient: String,
-    /// Subject.
+    /// Subject (for a webhook, the event type).
     pub subject: String,
-    /// Body.
+    /// Body (for a webhook, the JSON payload).
     pub body: String,
+    /// The webhook endpoint it goes to, whose configured secret signs it.
+    pub webhook_endpoint: Option<String>,
 }
 
 /// An alert as stored.
@@ -41,7 +43,7 @@ pub struct AlertRecord {
     /// Row id.
     pub id: Uuid,
     /// Channel.
-    pub channel: String,
+    pub channel: Channel,
     /// Kind.
     pub alert_kind: String,
     /// Ticket.
@@ -78,6 +80,8 @@ pub struct AlertRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Webhook endpoint (webhooks only).
+    pub webhook_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -104,6 +108,7 @@ struct AlertRow {
     sent_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    webhook_endpoint: Option<String>,
 }
 
 impl AlertRow {
@@ -114,7 +119,7 @@ impl AlertRow {
             referral_id: parse_opt_uuid("outbox.referral_id", self.referral_id.as_deref())?,
             partner_id: parse_opt_uuid("outbox.partner_id", self.partner_id.as_deref())?,
             status: OutboxStatus::parse(&self.status).map_err(|_| corrupt("outbox.status", &self.status))?,
-            channel: self.channel,
+            channel: Channel::parse(&self.channel).map_err(|_| corrupt("outbox.channel", &self.channel))?,
             alert_kind: self.alert_kind,
             recipient: self.recipient,
             message_id: self.message_id,
@@ -129,11 +134,13 @@ impl AlertRow {
             sent_at: self.sent_at.map(utc),
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
+            webhook_endpoint: self.webhook_endpoint,
         })
     }
 }
 
-/// Enqueues an alert, due at once, in the caller's transaction. Its Message-ID is derived from its id.
+/// Enqueues an alert, due at once, in the caller's transaction. Its Message-ID (for a webhook, its
+/// delivery id) is derived from its id.
 pub fn enqueue(
     conn: &mut DbConnection,
     alert: &NewAlert,
@@ -145,13 +152,16 @@ pub fn enqueue(
     let now = db_time(now);
     let row = AlertRow {
         id: id.to_string(),
-        channel: alert.channel.clone(),
+        channel: alert.channel.as_str().to_owned(),
         alert_kind: alert.alert_kind.clone(),
         ticket_id: alert.ticket_id.to_string(),
         referral_id: alert.referral_id.map(|id| id.to_string()),
         partner_id: alert.partner_id.map(|id| id.to_string()),
         recipient: alert.recipient.clone(),
-        message_id: format!("{}@{message_domain}", id.simple()),
+        message_id: match alert.channel {
+            Channel::Email => format!("{}@{message_domain}", id.simple()),
+            Channel::Webhook => format!("msg_{}", id.simple()),
+        },
         subject: alert.subject.clone(),
         body: alert.body.clone(),
         status: OutboxStatus::Pending.as_str().to_owned(),
@@ -164,6 +174,7 @@ pub fn enqueue(
         sent_at: None,
         created_at: now,
         updated_at: now,
+        webhook_endpoint: alert.webhook_endpoint.clone(),
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
     row.into_record()
@@ -302,10 +313,11 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<AlertRecord>, Sto
         .transpose()
 }
 
-/// Alerts of a ticket, oldest first.
+/// A ticket's alerts to partners (emails, not webhooks), oldest first.
 pub fn of_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AlertRecord>, StorageError> {
     outbox::table
         .filter(outbox::ticket_id.eq(ticket_id.to_string()))
+        .filter(outbox::channel.eq(Channel::Email.as_str()))
         .order((outbox::created_at.asc(), outbox::id.asc()))
         .select(AlertRow::as_select())
         .load(conn)?
@@ -314,15 +326,19 @@ pub fn of_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AlertRe
         .collect()
 }
 
-/// Alerts in a status (or all), newest first.
+/// Alerts and webhook deliveries in a status and channel (or all), newest first.
 pub fn list(
     conn: &mut DbConnection,
     status: Option<OutboxStatus>,
+    channel: Option<Channel>,
     limit: i64,
 ) -> Result<Vec<AlertRecord>, StorageError> {
     let mut query = outbox::table.select(AlertRow::as_select()).into_boxed();
     if let Some(status) = status {
         query = query.filter(outbox::status.eq(status.as_str()));
+    }
+    if let Some(channel) = channel {
+        query = query.filter(outbox::channel.eq(channel.as_str()));
     }
     query
         .order((outbox::created_at.desc(), outbox::id.desc()))

@@ -379,7 +379,7 @@ pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTi
         .collect()
 }
 
-/// Appends an audit event.
+/// Appends an audit event, with a webhook delivery for every endpoint subscribed to it.
 pub fn record_event(
     conn: &mut DbConnection,
     ticket_id: Uuid,
@@ -388,9 +388,10 @@ pub fn record_event(
     action: EventAction,
     changes: &serde_json::Value,
 ) -> Result<(), StorageError> {
+    let event_id = Uuid::now_v7();
     diesel::insert_into(ticket_events::table)
         .values((
-            ticket_events::id.eq(Uuid::now_v7().to_string()),
+            ticket_events::id.eq(event_id.to_string()),
             ticket_events::ticket_id.eq(ticket_id.to_string()),
             ticket_events::occurred_at.eq(db_time(at)),
             ticket_events::actor_token_id.eq(actor.to_string()),
@@ -398,6 +399,7 @@ pub fn record_event(
             ticket_events::changes.eq(changes.to_string()),
         ))
         .execute(conn)?;
+    crate::queries::webhooks::enqueue_for_event(conn, event_id, ticket_id, action, at, changes)?;
     Ok(())
 }
 

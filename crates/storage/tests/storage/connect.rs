@@ -180,6 +180,7 @@ fn run_migrations_returns_the_applied_names_then_nothing() {
             "2026-11-21-000004_idempotency",
             "2026-11-21-000005_ticket_lifecycle",
             "2026-11-21-000006_outbox",
+            "2026-11-21-000007_webhooks",
         ]
     );
     assert!(second.is_empty(), "{second:?}");

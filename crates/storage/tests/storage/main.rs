@@ -11,3 +11,4 @@ mod helpers;
 mod migrations;
 mod outbox;
 mod transactions;
+mod webhooks;

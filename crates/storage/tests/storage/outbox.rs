@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 
 use chrono::{Duration, TimeZone, Utc};
-use hotline_domain::outbox::{OutboxStatus, RetryPolicy};
+use hotline_domain::outbox::{Channel, OutboxStatus, RetryPolicy};
 use hotline_storage::queries::outbox::{self, NewAlert};
 use hotline_storage::{Storage, StorageError};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ fn seed(storage: &Storage, alerts: usize, policy: &RetryPolicy) -> Vec<Uuid> {
             (0..alerts)
                 .map(|n| {
                     let alert = NewAlert {
-                        channel: "email".into(),
+                        channel: Channel::Email,
                         alert_kind: "referral_requested".into(),
                         ticket_id: Uuid::parse_str(TICKET).expect("ticket id"),
                         referral_id: None,
@@ -32,6 +32,7 @@ fn seed(storage: &Storage, alerts: usize, policy: &RetryPolicy) -> Vec<Uuid> {
                         recipient: format!("partner{n}@example.jp"),
                         subject: "件名".into(),
                         body: "本文".into(),
+                        webhook_endpoint: None,
                     };
                     outbox::enqueue(conn, &alert, policy, "hotline.test", now).map(|a| a.id)
                 })
@@ -88,7 +89,7 @@ fn claims_lease_retry_and_give_up(storage: &Storage) {
         .expect("failed twice");
     assert_eq!(status, OutboxStatus::Failed, "gives up after max_attempts");
     assert_eq!(
-        storage.read(|conn| outbox::list(conn, Some(OutboxStatus::Failed), 10)).expect("list").len(),
+        storage.read(|conn| outbox::list(conn, Some(OutboxStatus::Failed), None, 10)).expect("list").len(),
         1
     );
 
