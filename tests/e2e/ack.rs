@@ -10,6 +10,7 @@ use crate::helpers::{TestApp, consent, create_forensic_partner, open_ticket, ran
 
 on_both_backends!(
     opening_a_link_changes_nothing_and_its_form_accepts_the_referral_once,
+    a_form_that_cannot_be_read_gets_the_page_again_not_json_and_changes_nothing,
     tampered_links_are_403_and_expired_ones_410,
     a_police_desk_declines_or_accepts_with_a_receipt_number_through_its_link,
     referrals_show_their_alerts_and_partners_with_referrals_are_deactivated_not_deleted,
@@ -134,6 +135,33 @@ async fn opening_a_link_changes_nothing_and_its_form_accepts_the_referral_once(a
     assert_eq!(form_post(&app, &path, &[("action", "decline")]).await.0, 410);
     assert_eq!(referral_status(&app, &ticket).await, "accepted");
     assert_eq!(app.events(&ticket).await.len(), events.len());
+}
+
+async fn a_form_that_cannot_be_read_gets_the_page_again_not_json_and_changes_nothing(app: TestApp) {
+    let (ticket, _referral, path) = escalate(&app, false).await;
+    let events_before = app.events(&ticket).await.len();
+    let post = |content_type: &'static str, body: &'static str| {
+        app.client
+            .post(format!("{}{path}", app.base_url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    for (content_type, body, status) in [
+        ("application/json", r#"{"action":"accept"}"#, 415),
+        ("application/x-www-form-urlencoded", "note=%E3%81%82", 422),
+        ("application/x-www-form-urlencoded", "action=maybe", 422),
+    ] {
+        let response = post(content_type, body).await.expect("POST the ack form");
+        assert_eq!(response.status().as_u16(), status, "{content_type} {body}");
+        let page_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(page_type.as_deref(), Some("text/html; charset=utf-8"), "{content_type} {body}");
+        let html = response.text().await.expect("page");
+        assert!(html.contains("<form method=\"post\""), "the form again: {html}");
+    }
+    assert_eq!(referral_status(&app, &ticket).await, "requested");
+    assert_eq!(app.events(&ticket).await.len(), events_before);
 }
 
 async fn tampered_links_are_403_and_expired_ones_410(app: TestApp) {

@@ -290,7 +290,8 @@ async fn a_550_rejection_fails_the_alert_for_supervisors_to_see_and_their_retry_
 
     // The partner's server accepts again; the supervisor's retry delivers the alert once.
     sink.set_behaviour(Behaviour::default());
-    let retried = app.change(&retry, &app.supervisor.secret, None, None).await.expect(200);
+    let retried =
+        app.post_json(&retry, &app.supervisor.secret, &json!({}), Some("retry-550")).await.expect(200);
     assert_eq!(retried["status"], "pending", "{retried}");
     assert_eq!(retried["max_attempts"], 1 + 3, "a fresh set of the configured attempts: {retried}");
     let messages = assert_exactly(&sink, 1).await;
@@ -299,6 +300,11 @@ async fn a_550_rejection_fails_the_alert_for_supervisors_to_see_and_their_retry_
     assert_eq!(alerts[0]["attempts"], 2, "{}", alerts[0]);
     let listed = app.get("/v1/notifications?status=failed", &app.supervisor.secret).await.expect(200);
     assert_eq!(listed["notifications"], json!([]), "{listed}");
+
+    // The desk repeats its request (its answer was lost): the first answer again, nothing resent.
+    let replay = app.post_json(&retry, &app.supervisor.secret, &json!({}), Some("retry-550")).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.expect(200), retried);
 
     // A sent alert cannot be retried.
     let problem =

@@ -518,14 +518,14 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     let (response, _) = f.send("GET", "/ack/forged", f.app.request(Method::GET, "/ack/forged")).await;
     assert_eq!(status_of(&response), 403);
     let form = |fields: &[(&str, &str)]| f.app.request(Method::POST, &ack).form(fields);
+    let (response, _) = f.send("POST", &ack, f.app.request(Method::POST, &ack).body("action=accept")).await;
+    assert_eq!(status_of(&response), 415, "a form without its media type: the page again");
     let (response, _) = f.send("POST", &ack, form(&[("action", "accept")])).await;
     assert_eq!(status_of(&response), 422, "a police acceptance needs the receipt number");
     let (response, _) = f.send("POST", &ack, form(&[("action", "decline"), ("note", "管轄外")])).await;
     assert_eq!(status_of(&response), 200);
     let (response, _) = f.send("POST", &ack, form(&[("action", "decline")])).await;
     assert_eq!(status_of(&response), 410, "the link is used up");
-    let (response, _) = f.send("POST", &ack, f.app.request(Method::POST, &ack).body("action=accept")).await;
-    assert_eq!(status_of(&response), 415, "a form without its media type");
 
     // Resolution, closing, a callback refused on the closed ticket, reopening.
     let version = f.version(&id).await;

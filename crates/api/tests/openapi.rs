@@ -16,8 +16,8 @@
 //!   scope, `.configure(`, `.route("…")`, `web::route()`, …), so a new form fails here instead of
 //!   slipping past; and as the two sets must be equal, every pair it finds is probed at run time too.
 //! - **Roles.** Each `/v1` operation's description names its role (`Role: operator.`); the probe checks
-//!   that a token one role below gets 403 `forbidden` and a token of that role does not (except where
-//!   the description says the state machine decides, which needs a real ticket: reopen).
+//!   that a token one role below gets 403 `forbidden` (before anything about the request is looked at:
+//!   the probe's ids are dummies) and a token of that role does not.
 //! - **Headers.** Every POST under `/v1` documents `Idempotency-Key`, and exactly the ticket changes and
 //!   referral actions document `If-Match` with their 412 and 428.
 
@@ -452,9 +452,7 @@ async fn every_documented_operation_reaches_a_handler_and_no_undocumented_method
                 Some(Role::Admin) => Some(Role::Supervisor),
                 _ => None,
             };
-            // The state machine checks reopen's role only once the ticket is found: not with a dummy id.
-            let checked_late = operation["description"].as_str().is_some_and(|d| d.contains("state machine"));
-            if let (Some(lower), false) = (lower, checked_late) {
+            if let Some(lower) = lower {
                 let response = call_service(&app, send(method, &uri, lower)).await;
                 if response.status() != StatusCode::FORBIDDEN {
                     problems.push(format!(

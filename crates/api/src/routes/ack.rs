@@ -146,6 +146,8 @@ pub async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result
 /// The form as posted.
 #[derive(Debug, Deserialize)]
 pub struct AckForm {
+    // Missing is answered like an unknown action: the form again, with the reason (422).
+    #[serde(default)]
     action: String,
     #[serde(default)]
     note: Option<String>,
@@ -162,7 +164,7 @@ fn optional(text: &Option<String>) -> Option<String> {
 /// `POST /ack/{token}`: records the partner's answer with an audit event.
 pub async fn answer(
     path: web::Path<String>,
-    form_data: web::Form<AckForm>,
+    form_data: Result<web::Form<AckForm>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
@@ -175,6 +177,23 @@ pub async fn answer(
     if loaded.referral.status != ReferralStatus::Requested {
         return Ok(answered(&loaded.referral));
     }
+    // A partner's browser always sends the form; anything else (another media type, a body too large,
+    // broken encoding) gets the page again with its status, in the partner's language, not JSON.
+    let form_data = match form_data {
+        Ok(form_data) => form_data,
+        Err(error) => {
+            let status = error.as_response_error().status_code();
+            let body = form(
+                &token,
+                &loaded,
+                &state,
+                Some(
+                    "送信内容を読み取れませんでした。もう一度お試しください。 The form could not be read; please try again.",
+                ),
+            );
+            return Ok(page(status, "ご依頼への回答 / Your answer", &body));
+        }
+    };
     let action = match form_data.action.as_str() {
         "accept" => ReferralAction::Accept,
         "decline" => ReferralAction::Decline,

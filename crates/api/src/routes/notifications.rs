@@ -1,7 +1,8 @@
 //! Alerts to partners as supervisors see them: which are waiting, sent or failed, with their last
 //! error, and a retry for the failed ones. Delivery itself is the outbox worker's job.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::DateTime;
 use chrono_tz::Tz;
 use hotline_domain::outbox::{Channel, OutboxStatus};
@@ -13,8 +14,11 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::extract::IdempotencyKey;
+use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
+use crate::routes::tickets::optional_body;
 use crate::time::display_time;
 
 /// An alert as clients see it: where it goes and how delivery stands, not its text.
@@ -71,21 +75,38 @@ pub async fn list(
         .json(json!({ "notifications": alerts.iter().map(|a| alert_json(a, tz)).collect::<Vec<_>>() })))
 }
 
-/// `POST /v1/notifications/{id}/retry` (supervisor): a failed alert gets a fresh set of attempts.
+/// No body (or `{}`): a retry says everything in its path.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryRequest {}
+
+/// `POST /v1/notifications/{id}/retry` (supervisor): a failed alert gets a fresh set of attempts. With an
+/// `Idempotency-Key`, a retried request is answered with the first answer instead of a 409.
 pub async fn retry(
+    req: HttpRequest,
     path: web::Path<String>,
+    payload: web::Payload,
     state: web::Data<AppState>,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
     actor.require(Role::Supervisor)?;
     let id = parse_id(&path, "notification")?;
+    let (_body, fingerprint) = optional_body::<RetryRequest>(&req, payload, state.config.body_limit).await?;
+    let key = IdempotencyKey::from_request(&req)?;
     let now = state.clock.now();
     let policy = state.config.retry_policy;
-    let storage = state.storage.clone();
     let actor_id = actor.token_id;
-    let alert = web::block(move || {
-        storage.write(|conn| {
-            let alert = outbox::retry(conn, id, &policy, now)?;
+    let tz = state.time_zone();
+    let response = write_once(
+        &state,
+        &actor,
+        key,
+        fingerprint,
+        move |conn| {
+            let alert = outbox::retry(conn, id, &policy, now).map_err(|error| match error {
+                StorageError::NotFound => ApiError::NotFound(format!("notification {id}")),
+                other => other.into(),
+            })?;
             hotline_storage::queries::tickets::record_event(
                 conn,
                 alert.ticket_id,
@@ -95,13 +116,13 @@ pub async fn retry(
                 &json!({ "alert_id": alert.id, "status": { "before": "failed", "after": alert.status.as_str() } }),
             )?;
             Ok(alert)
-        })
-    })
-        .await?
-        .map_err(|error| match error {
-            StorageError::NotFound => ApiError::NotFound(format!("notification {id}")),
-            other => other.into(),
-        })?;
-    tracing::info!(alert = %alert.id, by = %actor.token_id, "failed alert retried");
-    Ok(HttpResponse::Ok().json(alert_json(&alert, state.time_zone())))
+        },
+        move |alert| {
+            let response = StoredResponse::json(StatusCode::OK, &alert_json(alert, tz), None)?;
+            Ok((response.clone(), response))
+        },
+    )
+    .await?;
+    tracing::info!(alert = %id, by = %actor.token_id, "failed alert retried");
+    Ok(response)
 }

@@ -609,7 +609,8 @@ pub async fn reopen(
         payload,
         state,
         actor,
-        Role::Operator,
+        // Checked first, like every supervisor-only route: an operator learns nothing about the ticket.
+        TicketAction::Reopen.required_role(),
         "reason",
         StatusCode::OK,
         |conn, change, text| lifecycle::reopen(conn, change, text).map(|_| None),
