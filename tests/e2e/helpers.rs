@@ -699,6 +699,22 @@ pub async fn open_ticket(app: &TestApp, started_at: &str) -> String {
     logged["ticket"]["id"].as_str().unwrap_or_else(|| panic!("ticket id: {logged}")).to_owned()
 }
 
+/// With the fixture registry imported, the fixture call at 10:00 JST triaged as a P1 ransomware attack
+/// (version 2); its id.
+pub async fn triaged_ransomware_ticket(app: &TestApp) -> String {
+    app.import_fixture_registry().await;
+    let id = open_ticket(app, "2026-11-20T10:00:00+09:00").await;
+    app.change(
+        &format!("/v1/tickets/{id}/triage"),
+        &app.operator.secret,
+        Some(1),
+        Some(&ransomware_triage()),
+    )
+    .await
+    .expect_change(200, 2);
+    id
+}
+
 /// A triage of a ransomware attack that stopped care: the service suggests P1.
 pub fn ransomware_triage() -> Value {
     json!({

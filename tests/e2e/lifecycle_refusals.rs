@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, consent, create_forensic_partner, give_desk_an_email, open_ticket, police_desk,
-    ransomware_triage, sample_call_body, text, with,
+    ransomware_triage, sample_call_body, text, triaged_ransomware_ticket, with,
 };
 
 on_both_backends!(
@@ -26,21 +26,6 @@ async fn assert_unchanged(app: &TestApp, id: &str, version: i64, events: usize) 
     let ticket = app.ticket(id, &app.operator.secret).await;
     assert_eq!(ticket["version"], json!(version), "a refused change must not bump the version");
     assert_eq!(app.events(id).await.len(), events, "a refused change must not leave an event");
-}
-
-/// A ticket triaged as a P1 ransomware attack (version 2), and its id.
-async fn triaged_ransomware_ticket(app: &TestApp) -> String {
-    app.import_fixture_registry().await;
-    let id = open_ticket(app, "2026-11-20T10:00:00+09:00").await;
-    app.change(
-        &format!("/v1/tickets/{id}/triage"),
-        &app.operator.secret,
-        Some(1),
-        Some(&ransomware_triage()),
-    )
-    .await
-    .expect_change(200, 2);
-    id
 }
 
 async fn referral_without_consent_is_422_naming_consent(app: TestApp) {

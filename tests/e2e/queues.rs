@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, consent, create_forensic_partner, open_ticket, police_desk, ransomware_triage, sample_call_body,
-    text, with,
+    TestApp, consent, create_forensic_partner, open_ticket, police_desk, sample_call_body, text,
+    triaged_ransomware_ticket, with,
 };
 
 on_both_backends!(
@@ -317,16 +317,7 @@ async fn partner_directory_refuses_invalid_partners_and_referrals_to_unsuitable_
     app.patch_json(&nobody, &sup, &json!({ "active": false })).await.expect_problem(404, "not-found");
 
     // Referrals go only to an active partner of the right kind covering the institution's prefecture.
-    app.import_fixture_registry().await;
-    let id = open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
-    app.change(
-        &format!("/v1/tickets/{id}/triage"),
-        &app.operator.secret,
-        Some(1),
-        Some(&ransomware_triage()),
-    )
-    .await
-    .expect_change(200, 2);
+    let id = triaged_ransomware_ticket(&app).await;
     let osaka_only = create_forensic_partner(&app, &["27"]).await;
     let tokyo = create_forensic_partner(&app, &["13"]).await;
     let tokyo_path = format!("/v1/partners/{}", text(&tokyo, "/id"));

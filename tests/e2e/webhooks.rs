@@ -14,7 +14,7 @@ use sha2::Sha256;
 
 use crate::helpers::{
     AppOptions, Backend, DEFAULT_NOW, SMTP_MAX_RETRY_DELAY_SECONDS, TestApp, WebhookTarget, at, open_ticket,
-    ransomware_triage, text,
+    text, triaged_ransomware_ticket,
 };
 use crate::webhook_sink::{Received, WebhookSink};
 
@@ -90,18 +90,9 @@ async fn wait_for_notifications(
 
 /// A ticket logged and triaged over HTTP: (ticket id, reference).
 async fn logged_and_triaged(app: &TestApp) -> (String, String) {
-    app.import_fixture_registry().await;
-    let id = open_ticket(app, DEFAULT_NOW).await;
-    let triaged = app
-        .change(
-            &format!("/v1/tickets/{id}/triage"),
-            &app.operator.secret,
-            Some(1),
-            Some(&ransomware_triage()),
-        )
-        .await
-        .expect_change(200, 2);
-    (id, text(&triaged, "/reference"))
+    let id = triaged_ransomware_ticket(app).await;
+    let ticket = app.ticket(&id, &app.operator.secret).await;
+    (id, text(&ticket, "/reference"))
 }
 
 async fn ticket_events_reach_the_desk_signed_once_each_without_caller_data(backend: Backend) {

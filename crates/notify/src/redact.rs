@@ -1,5 +1,6 @@
-//! Scrubbing of text that may reach a log line: SMTP servers quote recipient addresses in their replies
-//! ("550 5.1.1 <someone@example.jp>: Recipient address rejected"), and logs must never hold an address.
+//! Text that may reach a log line or a stored failure reason: error chains, and scrubbing of addresses (SMTP
+//! servers quote recipient addresses in their replies
+//! ("550 5.1.1 <someone@example.jp>: Recipient address rejected"), and logs must never hold an address).
 
 /// Replaces every whitespace-separated word that contains an `@` with `[address]`, so a server reply can be
 /// logged and stored as a failure reason without the address it may quote.
@@ -25,6 +26,19 @@ fn flush(out: &mut String, word: &mut String) {
         out.push_str(word);
     }
     word.clear();
+}
+
+/// An error's message followed by each of its causes (`outer: inner: root`), since many libraries put the
+/// useful part (the refused connection, the template line) in a cause, not in the outer message.
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -470,14 +470,7 @@ impl Templates {
 
 /// minijinja's message with its causes, e.g. "undefined value (in ja/x.body.txt:3)".
 fn describe(error: &minijinja::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::redact::with_causes(error)
 }
 
 #[cfg(test)]

@@ -246,7 +246,8 @@ impl WebhookSender {
             Err(error) if error.is_timeout() => {
                 Err(SendError::Transient(format!("no answer within {} s", self.timeout.as_secs_f32())))
             }
-            Err(error) => Err(SendError::Transient(describe(&error.without_url()))),
+            // With its causes: reqwest's own text is only the outermost layer, e.g. "error sending request".
+            Err(error) => Err(SendError::Transient(crate::redact::with_causes(&error.without_url()))),
         }
     }
 }
@@ -264,19 +265,6 @@ fn classify(status: reqwest::StatusCode) -> Result<(), SendError> {
     } else {
         Err(SendError::Transient(format!("the endpoint answered {status}")))
     }
-}
-
-/// The error with its causes (reqwest's own text is only the outermost layer, e.g. "error sending
-/// request").
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
