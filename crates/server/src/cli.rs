@@ -12,7 +12,7 @@ use hotline_storage::queries::{registry, tokens};
 use uuid::Uuid;
 
 use crate::settings::Settings;
-use crate::{Application, open_storage, telemetry};
+use crate::{Application, open_storage_for_command, telemetry};
 
 /// Cyber-incident hotline backend for medical institutions.
 #[derive(Debug, Parser)]
@@ -85,7 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
         Command::Migrate => {
-            let storage = open_storage(&settings)?;
+            let storage = open_storage_for_command(&settings)?;
             let applied = tokio::task::spawn_blocking(move || storage.run_migrations()).await??;
             println!("applied {} migration(s)", applied.len());
             for name in applied {
@@ -96,7 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role = Role::parse(&role).map_err(|error| anyhow::anyhow!(error.detail))?;
             let name = hotline_domain::text::required_text("name", &name, 100)
                 .map_err(|error| anyhow::anyhow!(error.detail))?;
-            let storage = open_storage(&settings)?;
+            let storage = open_storage_for_command(&settings)?;
             let generated = hotline_api::auth::generate_token();
             let token = tokens::NewToken {
                 id: Uuid::now_v7(),
@@ -132,7 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("{} problem(s) in {}; nothing was imported", errors.len(), file.display());
                 }
             };
-            let storage = open_storage(&settings)?;
+            let storage = open_storage_for_command(&settings)?;
             let report = tokio::task::spawn_blocking(move || {
                 storage.run_migrations()?;
                 storage.write(|conn| registry::import(conn, &snapshot, chrono::Utc::now(), None))

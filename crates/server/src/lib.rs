@@ -21,14 +21,30 @@ use tracing_actix_web::TracingLogger;
 
 use crate::settings::Settings;
 
-/// Opens the database pool described by the settings.
+/// Opens the database pool described by the settings, for the server.
 pub fn open_storage(settings: &Settings) -> anyhow::Result<Storage> {
-    let options = PoolOptions {
+    Storage::connect(&settings.database.url, pool_options(settings)).context("opening the database")
+}
+
+/// Opens the database for a one-shot command (`migrate`, `token create`, `registry import`): a pool
+/// that opens connections only when asked, so none is half-open when the command returns and the
+/// process exits.
+pub fn open_storage_for_command(settings: &Settings) -> anyhow::Result<Storage> {
+    let options = PoolOptions { max_size: 1, min_idle: 0, ..pool_options(settings) };
+    let storage = Storage::connect(&settings.database.url, options).context("opening the database")?;
+    // With no idle connection, `connect` has not touched the database yet: check it now, as the
+    // server's start-up does.
+    storage.ping().context("opening the database")?;
+    Ok(storage)
+}
+
+fn pool_options(settings: &Settings) -> PoolOptions {
+    PoolOptions {
         max_size: settings.database.pool_size,
         connect_timeout: StdDuration::from_secs(settings.database.connect_timeout_seconds),
         sqlite_busy_timeout: StdDuration::from_millis(settings.database.sqlite_busy_timeout_ms),
-    };
-    Storage::connect(&settings.database.url, options).context("opening the database")
+        min_idle: 1,
+    }
 }
 
 /// The API settings derived from configuration (validated by [`Settings::load`]).

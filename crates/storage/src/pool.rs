@@ -22,6 +22,11 @@ pub struct PoolOptions {
     pub connect_timeout: Duration,
     /// How long a SQLite statement waits for another writer's lock before failing with "busy".
     pub sqlite_busy_timeout: Duration,
+    /// Idle connections the pool keeps open, opening replacements in the background. At least one for
+    /// the server, so `connect` proves the database reachable and the first request finds a
+    /// connection; zero for one-shot commands, so no connection is being opened (a TLS handshake on a
+    /// pool thread) while the process exits — that raced OpenSSL's exit-time clean-up and crashed.
+    pub min_idle: u32,
 }
 
 impl Default for PoolOptions {
@@ -30,6 +35,7 @@ impl Default for PoolOptions {
             max_size: 10,
             connect_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            min_idle: 1,
         }
     }
 }
@@ -93,12 +99,13 @@ impl HandleError<diesel::r2d2::Error> for TracingErrorHandler {
     }
 }
 
-/// Builds the pool and opens its connections, failing if none can be opened within the timeout.
+/// Builds the pool and opens its `min_idle` connections, failing if they cannot be opened within the
+/// timeout.
 pub(crate) fn build(target: DatabaseTarget, options: &PoolOptions) -> Result<DbPool, StorageError> {
     target.prepare()?;
     Pool::builder()
         .max_size(options.max_size)
-        .min_idle(Some(1))
+        .min_idle(Some(options.min_idle))
         .connection_timeout(options.connect_timeout)
         .test_on_check_out(true)
         .connection_customizer(Box::new(SessionSettings { sqlite_busy_timeout: options.sqlite_busy_timeout }))

@@ -339,21 +339,32 @@ pub fn recent_for_caller(
         .collect()
 }
 
-/// Records that `ticket_id` may repeat each of `related`.
+/// Records that `ticket_id` may repeat each of `related`, in one statement: a new ticket is written
+/// while its year's reference counter is locked, so every round trip saved shortens the wait of the
+/// next call (docs/benchmarks.md). Multi-row INSERT does not compile through the multi-connection, so
+/// each dialect gets its arm.
 pub(crate) fn link_repeats(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     related: &[RelatedTicket],
 ) -> Result<(), StorageError> {
-    for other in related {
-        diesel::insert_into(ticket_links::table)
-            .values((
+    if related.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = related
+        .iter()
+        .map(|other| {
+            (
                 ticket_links::ticket_id.eq(ticket_id.to_string()),
                 ticket_links::related_ticket_id.eq(other.id.to_string()),
                 ticket_links::reason.eq(format!("possible_repeat:{}", other.matched_on)),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(ticket_links::table).values(&rows).execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(ticket_links::table).values(&rows).execute(lite)?,
+    };
     Ok(())
 }
 

@@ -73,6 +73,45 @@ fn postgres_concurrent_read_then_write_increments_are_serialised() {
     concurrent_read_then_write_increments_are_serialised(&db.storage);
 }
 
+/// Eight writers at once, each holding the write lock for 60 ms, forty writes in all (2.4 s of work)
+/// with a one-second busy timeout: queued in order, none waits more than seven turns (~0.4 s), so every
+/// write succeeds. Left to SQLite's busy handler (sleep and retry), some writers lose the lock again and
+/// again and time out with "database is locked".
+#[test]
+fn sqlite_writers_wait_their_turn_in_order_instead_of_timing_out() {
+    let options = PoolOptions {
+        max_size: 8,
+        sqlite_busy_timeout: std::time::Duration::from_millis(1000),
+        ..PoolOptions::default()
+    };
+    let db = helpers::sqlite_with(options);
+    let storage = &db.storage;
+    storage
+        .write(|conn| {
+            diesel::insert_into(ticket_counters::table)
+                .values((ticket_counters::year.eq(YEAR), ticket_counters::last_seq.eq(0_i64)))
+                .execute(conn)?;
+            Ok::<_, StorageError>(())
+        })
+        .expect("create the counter");
+    let slow_next_seq = |conn: &mut DbConnection| {
+        let issued = next_seq(conn)?;
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        Ok::<_, StorageError>(issued)
+    };
+    let results: Vec<Result<i64, StorageError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| (0..5).map(|_| storage.write(slow_next_seq)).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().expect("worker panicked")).collect()
+    });
+    let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(errors.is_empty(), "{} of 40 writes failed, first: {:?}", errors.len(), errors.first());
+    let mut issued: Vec<i64> = results.into_iter().flatten().collect();
+    issued.sort_unstable();
+    assert_eq!(issued, (1..=40).collect::<Vec<i64>>());
+}
+
 fn token_count(storage: &Storage) -> i64 {
     storage.read(|conn| Ok(api_tokens::table.count().get_result::<i64>(conn)?)).expect("count tokens")
 }
