@@ -26,7 +26,8 @@ fn next_seq(conn: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(current + 1)
 }
 
-fn concurrent_read_then_write_increments_are_serialised(storage: &Storage) {
+/// The year's counter at 0, for the increment tests.
+fn create_counter(storage: &Storage) {
     storage
         .write(|conn| {
             diesel::insert_into(ticket_counters::table)
@@ -35,6 +36,10 @@ fn concurrent_read_then_write_increments_are_serialised(storage: &Storage) {
             Ok::<_, StorageError>(())
         })
         .expect("create the counter");
+}
+
+fn concurrent_read_then_write_increments_are_serialised(storage: &Storage) {
+    create_counter(storage);
 
     let results: Vec<Result<i64, StorageError>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
@@ -86,14 +91,7 @@ fn sqlite_writers_wait_their_turn_in_order_instead_of_timing_out() {
     };
     let db = helpers::sqlite_with(options);
     let storage = &db.storage;
-    storage
-        .write(|conn| {
-            diesel::insert_into(ticket_counters::table)
-                .values((ticket_counters::year.eq(YEAR), ticket_counters::last_seq.eq(0_i64)))
-                .execute(conn)?;
-            Ok::<_, StorageError>(())
-        })
-        .expect("create the counter");
+    create_counter(storage);
     let slow_next_seq = |conn: &mut DbConnection| {
         let issued = next_seq(conn)?;
         std::thread::sleep(std::time::Duration::from_millis(60));
