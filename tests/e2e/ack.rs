@@ -33,12 +33,16 @@ async fn referrals_show_their_alerts_and_partners_with_referrals_are_deactivated
         app.send(request)
     };
     delete(app.supervisor.secret.clone()).await.expect_problem(403, "forbidden");
-    delete(app.admin.secret.clone()).await.expect_problem(409, "conflict");
+    let problem = delete(app.admin.secret.clone()).await.expect_problem(409, "partner-in-use");
+    assert_eq!(
+        (&problem["reason"], &problem["referral_count"]),
+        (&serde_json::json!("has-referrals"), &serde_json::json!(1))
+    );
     let desk = crate::helpers::police_desk(&app, "01").await;
     let desk_path = format!("/v1/partners/{}", text(&desk, "/id"));
     app.send(app.request(reqwest::Method::DELETE, &desk_path).bearer_auth(&app.admin.secret))
         .await
-        .expect_problem(409, "conflict");
+        .expect_problem(409, "partner-in-use");
     let unused = create_forensic_partner(&app, &["27"]).await;
     let unused_path = format!("/v1/partners/{}", text(&unused, "/id"));
     let response =

@@ -104,7 +104,14 @@ async fn resolving_with_an_open_referral_is_409_open_referrals_until_it_is_close
     let resolve = format!("/v1/tickets/{id}/resolve");
     let problem =
         app.change(&resolve, &op, Some(3), Some(&summary)).await.expect_problem(409, "open-referrals");
-    assert_eq!(problem["open_referrals"], 1, "{problem}");
+    // The problem lists the open referral with the actions that would close it.
+    let open: Vec<hotline_api::views::OpenReferralView> =
+        serde_json::from_value(problem["open_referrals"].clone()).expect("open referrals");
+    assert_eq!(open.len(), 1, "{problem}");
+    assert_eq!((open[0].id.to_string(), open[0].status.as_str()), (referral_id.clone(), "requested"));
+    let actions: Vec<&str> = open[0].allowed_actions.iter().map(|action| action.as_str()).collect();
+    assert_eq!(actions, ["accept", "decline", "cancel"]);
+    assert!(text(&problem, "/detail").contains("complete or cancel"), "{problem}");
     assert_unchanged(&app, &id, 3, 3).await;
 
     // Accepted is still open; declined by the partner closes it.

@@ -40,6 +40,51 @@ const DECLARED_HEADERS: [&str; 5] =
 /// How long an alert may take to fail or to be sent.
 const WAIT: Duration = Duration::from_secs(15);
 
+/// Replaces every `allOf` of object schemas (how the generated document writes a flattened type such
+/// as "the ticket plus the note's id", or a problem narrowed to some types) by one object schema with
+/// all their properties, so that [`strict`] judges the combined object: a member of one part must not
+/// count as unexpected by another.
+fn merge_all_of(value: &mut Value, schemas: &Value) {
+    match value {
+        Value::Object(object) => {
+            object.values_mut().for_each(|sub| merge_all_of(sub, schemas));
+            let Some(Value::Array(parts)) = object.get("allOf") else { return };
+            let mut properties = serde_json::Map::new();
+            let mut required: Vec<Value> = Vec::new();
+            for part in parts {
+                let part = match part.get("$ref").and_then(Value::as_str) {
+                    Some(reference) => {
+                        let name = reference.rsplit('/').next().unwrap_or_default();
+                        let mut component = schemas[name].clone();
+                        merge_all_of(&mut component, schemas);
+                        component
+                    }
+                    None => part.clone(),
+                };
+                let Some(own) = part.get("properties").and_then(Value::as_object) else { return };
+                for (name, schema) in own {
+                    let merged = match properties.remove(name) {
+                        Some(earlier) => json!({ "allOf": [earlier, schema] }),
+                        None => schema.clone(),
+                    };
+                    properties.insert(name.clone(), merged);
+                }
+                for name in part.get("required").and_then(Value::as_array).into_iter().flatten() {
+                    if !required.contains(name) {
+                        required.push(name.clone());
+                    }
+                }
+            }
+            object.remove("allOf");
+            object.insert("type".to_owned(), json!("object"));
+            object.insert("properties".to_owned(), Value::Object(properties));
+            object.insert("required".to_owned(), Value::Array(required));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| merge_all_of(item, schemas)),
+        _ => {}
+    }
+}
+
 /// Makes every object schema that lists its properties refuse unlisted members (unless it says
 /// otherwise with `additionalProperties`), so undocumented response members fail the test.
 fn strict(value: &mut Value) {
@@ -70,6 +115,8 @@ struct Contract {
 impl Contract {
     fn load() -> Contract {
         let mut doc: Value = serde_json::from_str(DOCUMENT).expect("docs/openapi.json is JSON");
+        let schemas = doc["components"]["schemas"].clone();
+        merge_all_of(&mut doc, &schemas);
         strict(&mut doc);
         Contract { doc, succeeded: BTreeSet::new() }
     }
@@ -483,7 +530,8 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     assert_eq!((status_of(&response), &problem["type"]), (409, &json!("/problems/duplicate-referral")));
     let resolution = json!({ "resolution_summary": "バックアップから復旧" });
     let (response, problem) = f.change(&path("resolve"), &op, Some(9), Some(&resolution)).await;
-    assert_eq!((status_of(&response), &problem["open_referrals"]), (409, &json!(2)));
+    let open = problem["open_referrals"].as_array().map(Vec::len);
+    assert_eq!((status_of(&response), open), (409, Some(2)), "{problem}");
 
     // The vendor's answers, recorded by the operator.
     let referral = |rid: &str, action: &str| format!("/v1/referrals/{rid}/{action}");
@@ -580,7 +628,7 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     assert_eq!((status_of(&response), &retried["status"]), (200, &json!("pending")));
     f.alerts_when(&id, |alert| alert["id"] != json!(alert_id) || alert["status"] == "sent").await;
     let (response, problem) = f.change(&retry, &sup, None, None).await;
-    assert_eq!((status_of(&response), &problem["type"]), (409, &json!("/problems/conflict")));
+    assert_eq!((status_of(&response), &problem["type"]), (409, &json!("/problems/alert-not-failed")));
     let (response, _) =
         f.change("/v1/notifications/01900000-0000-7000-8000-000000000000/retry", &sup, None, None).await;
     assert_eq!(status_of(&response), 404);

@@ -3,6 +3,7 @@
 //! shown once, and only their SHA-256 is stored.
 
 use std::future::{Ready, ready};
+use std::marker::PhantomData;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -49,6 +50,63 @@ impl FromRequest for Actor {
         ready(
             req.extensions().get::<Actor>().cloned().ok_or(ApiError::Unauthorized("no authenticated token")),
         )
+    }
+}
+
+/// The least role a route needs, as a type, so a handler's signature says who may call it and the
+/// check runs before any other extractor reads the path, the database or the body.
+pub trait RequiredRole: 'static {
+    /// The role.
+    const ROLE: Role;
+}
+
+/// Any token (the least role is operator).
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+/// Supervisors and admins.
+#[derive(Debug, Clone, Copy)]
+pub struct Supervisor;
+/// Admins only.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl RequiredRole for Operator {
+    const ROLE: Role = Role::Operator;
+}
+impl RequiredRole for Supervisor {
+    const ROLE: Role = Role::Supervisor;
+}
+impl RequiredRole for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// The authenticated actor, already checked to hold at least `R`'s role (403 otherwise).
+#[derive(Debug, Clone)]
+pub struct Authorized<R: RequiredRole = Operator> {
+    /// Who is calling.
+    pub actor: Actor,
+    role: PhantomData<R>,
+}
+
+impl<R: RequiredRole> Authorized<R> {
+    /// Checks the role of the request's actor.
+    pub fn check(req: &HttpRequest) -> Result<Self, ApiError> {
+        let actor = req
+            .extensions()
+            .get::<Actor>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized("no authenticated token"))?;
+        actor.require(R::ROLE)?;
+        Ok(Self { actor, role: PhantomData })
+    }
+}
+
+impl<R: RequiredRole> FromRequest for Authorized<R> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Self::check(req))
     }
 }
 

@@ -2,12 +2,16 @@
 //! invalid UTF-8, an unknown field) becomes a problem+json with the field path, and so the raw bytes
 //! are at hand for the Idempotency-Key fingerprint.
 
+use std::future::{Ready, ready};
+
 use actix_web::http::header;
-use actix_web::{HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, dev, web};
 use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::problem::ApiError;
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (or announces more).
@@ -111,16 +115,89 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Reads a JSON body with the route's limit and media type.
-pub async fn json_body<T: DeserializeOwned>(
+/// A type a route reads from a JSON body. Routes whose body is optional (`start`, `take`, the referral
+/// actions…) say what an empty body means.
+pub trait JsonRequest: DeserializeOwned + 'static {
+    /// The value of an empty body; `None` when the body is required.
+    fn when_empty() -> Option<Self> {
+        None
+    }
+}
+
+/// Reads a JSON body with the route's limit and media type; an empty body is accepted, without a
+/// media type, where the type allows it.
+pub async fn read_json<T: JsonRequest, S>(
     req: &HttpRequest,
-    payload: web::Payload,
+    payload: S,
     limit: usize,
-) -> Result<(T, RequestFingerprint), ApiError> {
-    require_media_type(req, "application/json")?;
+) -> Result<(T, RequestFingerprint), ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    if T::when_empty().is_none() {
+        require_media_type(req, "application/json")?;
+    }
     let bytes = read_body(req, payload, limit).await?;
     let fingerprint = RequestFingerprint::of(req, &bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if let Some(empty) = T::when_empty() {
+            return Ok((empty, fingerprint));
+        }
+    }
+    require_media_type(req, "application/json")?;
     Ok((parse_json(&bytes)?, fingerprint))
+}
+
+/// The largest JSON body the app accepts.
+pub(crate) fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |state| state.config.body_limit)
+}
+
+/// A JSON request body of type `T`, with the fingerprint an idempotent retry is compared by.
+#[derive(Debug)]
+pub struct Json<T> {
+    /// The body.
+    pub value: T,
+    /// Method, path and body hashed.
+    pub fingerprint: RequestFingerprint,
+}
+
+impl<T: JsonRequest> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let (value, fingerprint) = read_json::<T, _>(&req, payload, body_limit(&req)).await?;
+            Ok(Json { value, fingerprint })
+        })
+    }
+}
+
+/// The request's `Idempotency-Key`, if it sent one (a malformed key is a 400).
+#[derive(Debug, Clone)]
+pub struct Idempotency(pub Option<IdempotencyKey>);
+
+impl FromRequest for Idempotency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut dev::Payload) -> Self::Future {
+        ready(IdempotencyKey::from_request(req).map(Idempotency))
+    }
+}
+
+/// The body of routes that take none (an empty body, or `{}`).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+impl JsonRequest for Empty {
+    fn when_empty() -> Option<Self> {
+        Some(Self {})
+    }
 }
 
 /// A client-chosen key that makes a POST safe to retry.
@@ -172,4 +249,14 @@ impl RequestFingerprint {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// For `PATCH`-like members: absent (`None`), `null` (`Some(None)`) and a value (`Some(Some(v))`) are
+/// three different requests. Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }

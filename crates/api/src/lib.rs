@@ -5,13 +5,16 @@
 pub mod ack;
 pub mod alerts;
 pub mod auth;
+pub mod change;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 pub mod precondition;
 pub mod problem;
 pub mod routes;
 pub mod telemetry;
 pub mod time;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -23,9 +26,8 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::schedule::ServiceSchedule;
 use hotline_storage::Storage;
-use serde_json::Map;
 
-use crate::problem::{PROBLEM_JSON, problem_body};
+use crate::problem::{PROBLEM_JSON, Problem, ProblemType};
 
 /// Where "now" comes from; injected so tests can pin the hotline's clock.
 pub trait Clock: Send + Sync {
@@ -70,7 +72,7 @@ pub struct ApiConfig {
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
 /// National Police Agency's online reporting form (since 2024-03-29).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PoliceFallback {
     /// Emergency number.
     pub emergency_number: String,
@@ -128,9 +130,13 @@ impl AppState {
     }
 }
 
-/// Registers every route; the server wraps the app with telemetry and [`problem_safety_net`].
+/// Registers every route (each documented where it is registered, see [`openapi`]), the reference page
+/// at `/docs`, and the answer for paths no route takes (404, or 405 with `Allow`). The server wraps the
+/// app with telemetry and [`problem_safety_net`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    routes::configure(cfg);
+    cfg.service(openapi::reference_page());
+    routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg));
+    cfg.default_service(web::to(routes::fallback));
 }
 
 /// Rewrites any error response that is not problem+json yet (actix's own 404, 405, and the like) into
@@ -147,20 +153,18 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let status = res.status();
-        let (slug, title, detail) = match status.as_u16() {
-            404 => ("not-found", "Not found", "no route matches this path".to_owned()),
-            405 => {
-                ("method-not-allowed", "Method not allowed", "this path does not take this method".to_owned())
-            }
-            413 => {
-                ("payload-too-large", "Request body too large", "the request body is too large".to_owned())
-            }
-            400..=499 => {
-                ("bad-request", "Bad request", status.canonical_reason().unwrap_or("bad request").to_owned())
-            }
-            _ => ("internal-error", "Internal error", "an unexpected error occurred".to_owned()),
+        let kind = ProblemType::for_status(status);
+        let detail = match kind {
+            ProblemType::NotFound => "no route matches this path".to_owned(),
+            ProblemType::MethodNotAllowed => "this path does not take this method".to_owned(),
+            ProblemType::PayloadTooLarge => "the request body is too large".to_owned(),
+            ProblemType::InternalError => "an unexpected error occurred".to_owned(),
+            _ => status.canonical_reason().unwrap_or("bad request").to_owned(),
         };
-        let body = problem_body(status, slug, title, &detail, Map::new()).to_string();
+        let mut problem = Problem::new(kind, detail);
+        // The HTTP layer's own status is kept (e.g. a 5xx other than 500).
+        problem.status = status.as_u16();
+        let body = problem.to_json();
         let (req, _) = res.into_parts();
         let response: HttpResponse<BoxBody> = HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))

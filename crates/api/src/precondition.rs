@@ -17,12 +17,12 @@ pub fn etag(version: i64) -> String {
 /// current version.
 pub fn required_version(req: &HttpRequest) -> Result<i64, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Err(ApiError::PreconditionRequired { current: None });
+        return Err(ApiError::PreconditionRequired);
     };
     let text = value.to_str().unwrap_or("").trim();
     // `*` would match any version and skip the very check every change must pass.
     if text == "*" {
-        return Err(ApiError::PreconditionRequired { current: None });
+        return Err(ApiError::PreconditionRequired);
     }
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     Ok(text.parse::<i64>().unwrap_or(NEVER_A_VERSION))
@@ -30,3 +30,23 @@ pub fn required_version(req: &HttpRequest) -> Result<i64, ApiError> {
 
 /// Versions start at 1, so this never matches.
 const NEVER_A_VERSION: i64 = -1;
+
+/// The `If-Match` header every ticket change needs (documentation of the header the extractor reads).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatch {
+    /// The ticket's `ETag` as last read (`"7"`); 428 without it, 412 when the ticket changed since.
+    #[param(rename = "If-Match", required = true, example = "\"1\"")]
+    if_match: String,
+}
+
+/// A ticket named in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct TicketPath {
+    /// The ticket's id (UUID) or reference (`HL-2026-000123`).
+    #[param(example = "HL-2026-000001")]
+    id: String,
+}

@@ -1,23 +1,275 @@
-//! RFC 9457 problem details. Every error the API returns is one of these variants, each with a stable
-//! `type` URI documented in docs/errors.md, so desk software can react to the kind of failure rather
-//! than parse English. Internal causes are logged, never serialised.
+//! RFC 9457 problem details. Every problem type is declared once, in [`problem_types!`]'s table: its
+//! stable slug (the last part of its `type` URI), its status and its title. docs/errors.md documents each
+//! one (a test checks the catalogue against the table), the OpenAPI document lists per operation which
+//! types it may answer, and every error the API returns is an [`ApiError`] that names one of them.
+//! Internal causes — database messages included — are logged, never serialised.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
+use hotline_domain::outbox::OutboxStatus;
+use hotline_domain::referral::ReferralStatus;
 use hotline_domain::registry::RowError;
 use hotline_domain::role::Role;
 use hotline_domain::schedule::OutsideWindow;
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::{FieldError, ValidationErrors};
 use hotline_storage::StorageError;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use crate::time::{display_time, window_json};
+use crate::time::{WindowView, display_time};
+use crate::views::OpenReferralView;
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Declares the problem types: variant, slug, status and title, each written exactly once.
+macro_rules! problem_types {
+    ($($(#[doc = $doc:literal])* $variant:ident => ($slug:literal, $status:literal, $title:literal);)+) => {
+        /// Every kind of problem the API answers with; the table in `problem.rs` is its only definition.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ProblemType {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl ProblemType {
+            /// Every problem type, in catalogue order.
+            pub const ALL: &'static [ProblemType] = &[$(ProblemType::$variant,)+];
+
+            /// Stable slug: the last part of the `type` URI, never reused for another meaning.
+            pub const fn slug(self) -> &'static str {
+                match self { $(Self::$variant => $slug,)+ }
+            }
+
+            /// The HTTP status every occurrence of the type has.
+            pub const fn status_code(self) -> u16 {
+                match self { $(Self::$variant => $status,)+ }
+            }
+
+            /// Short English summary, the same for every occurrence.
+            pub const fn title(self) -> &'static str {
+                match self { $(Self::$variant => $title,)+ }
+            }
+        }
+    };
+}
+
+problem_types! {
+    /// Well-formed JSON whose values break the rules, or a bad query parameter.
+    ValidationError => ("validation-error", 422, "Some fields are invalid");
+    /// The body is not UTF-8, not JSON, or not a JSON object.
+    MalformedBody => ("malformed-body", 400, "The request body cannot be read");
+    /// The body's media type or encoding is not the one the route takes.
+    UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported media type");
+    /// The body is larger than the configured limit.
+    PayloadTooLarge => ("payload-too-large", 413, "Request body too large");
+    /// No usable bearer token.
+    Unauthorized => ("unauthorized", 401, "Authentication required");
+    /// The token's role is below what the route needs.
+    Forbidden => ("forbidden", 403, "Not allowed for this role");
+    /// No such resource or route.
+    NotFound => ("not-found", 404, "Not found");
+    /// The path exists, not with this method.
+    MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed");
+    /// A request the HTTP layer could not read.
+    BadRequest => ("bad-request", 400, "Bad request");
+    /// A call outside the service window.
+    OutsideServiceWindow => ("outside-service-window", 422, "The hotline is closed at that time");
+    /// A follow-up to a ticket that takes no more calls.
+    TicketNotOpen => ("ticket-not-open", 409, "The ticket takes no more calls");
+    /// A malformed `Idempotency-Key` header.
+    InvalidIdempotencyKey => ("invalid-idempotency-key", 400, "Invalid Idempotency-Key");
+    /// The same `Idempotency-Key` with another request.
+    IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency-Key already used for another request");
+    /// A registry file with errors; nothing was imported.
+    RegistryImportRejected => ("registry-import-rejected", 422, "The registry file has errors; nothing was imported");
+    /// A change without `If-Match`.
+    PreconditionRequired => ("precondition-required", 428, "If-Match required");
+    /// A change at a version that is no longer current.
+    PreconditionFailed => ("precondition-failed", 412, "The ticket changed meanwhile");
+    /// The ticket state machine refused the action.
+    InvalidTransition => ("invalid-transition", 409, "Not possible in the ticket's status");
+    /// Resolution while referrals are open.
+    OpenReferrals => ("open-referrals", 409, "Referrals are still open");
+    /// Someone else works the ticket.
+    AlreadyAssigned => ("already-assigned", 409, "The ticket is already assigned");
+    /// The referral rules refused.
+    ReferralNotAllowed => ("referral-not-allowed", 422, "Referral not allowed");
+    /// The chosen partner cannot take the referral.
+    PartnerUnavailable => ("partner-unavailable", 422, "The partner cannot take this referral");
+    /// The partner already has an open referral on the ticket.
+    DuplicateReferral => ("duplicate-referral", 409, "The partner already has an open referral on this ticket");
+    /// The referral's own lifecycle refused the action.
+    InvalidReferralTransition => ("invalid-referral-transition", 409, "Not possible in the referral's status");
+    /// The last active admin token cannot be revoked.
+    LastAdminToken => ("last-admin-token", 409, "The last admin token cannot be revoked");
+    /// A partner that must stay in the directory.
+    PartnerInUse => ("partner-in-use", 409, "The partner cannot be deleted");
+    /// A retry of an alert that has not failed.
+    AlertNotFailed => ("alert-not-failed", 409, "Only failed alerts can be retried");
+    /// A write lost against a concurrent one or broke a uniqueness rule.
+    Conflict => ("conflict", 409, "Conflict");
+    /// The database cannot be reached right now.
+    ServiceUnavailable => ("service-unavailable", 503, "Service temporarily unavailable");
+    /// A bug or an unexpected failure.
+    InternalError => ("internal-error", 500, "Internal error");
+}
+
+impl ProblemType {
+    /// The `type` member: a URI reference relative to the API's base URL.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+
+    /// The status as actix's type.
+    pub fn status(self) -> StatusCode {
+        StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The type of a slug, if it is one.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|kind| kind.slug() == slug)
+    }
+
+    /// The type the safety net uses for an error response of the HTTP layer with this status.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            400..=499 => Self::BadRequest,
+            _ => Self::InternalError,
+        }
+    }
+}
+
+/// One rejected value: a body field or query parameter, or a line and column of a registry file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// Dotted path of the body field (`institution.prefecture`, `emails.0`), the query parameter, or
+    /// the registry column; empty for a whole row or file.
+    pub field: String,
+    /// What a valid value looks like.
+    pub detail: String,
+    /// Registry imports only: the 1-based line of the file (0 for the file as a whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// An action the client may take instead, and the status it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AllowedAction {
+    /// The action (its path segment or route).
+    pub action: String,
+    /// The status it leads to.
+    pub to: String,
+}
+
+/// A problem details object (RFC 9457) with the extension members some types add; each member says
+/// which types carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// `/problems/<slug>`; branch on this, never on `title` or `detail`.
+    #[serde(rename = "type")]
+    #[schema(examples("/problems/validation-error"))]
+    pub problem_type: String,
+    /// Short summary of the type.
+    pub title: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// What happened this time and what to do next, in English.
+    pub detail: String,
+    /// validation-error, registry-import-rejected: every rejected value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+    /// outside-service-window: the window that refused the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowView>,
+    /// outside-service-window: when the hotline opens next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_open: Option<DateTime<FixedOffset>>,
+    /// outside-service-window: the instant judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<FixedOffset>>,
+    /// ticket-not-open, invalid-transition, referral-not-allowed: the ticket's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_status: Option<TicketStatus>,
+    /// invalid-referral-transition: the referral's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_status: Option<ReferralStatus>,
+    /// precondition-failed: the ticket's current version (also in `ETag`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// invalid-transition, invalid-referral-transition: what the token may do now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<AllowedAction>>,
+    /// open-referrals, duplicate-referral: the open referrals in the way, with the actions that close them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_referrals: Option<Vec<OpenReferralView>>,
+    /// already-assigned: the token working the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Uuid>,
+    /// referral-not-allowed, partner-in-use, partner-unavailable: a stable reason code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// partner-in-use: how many referrals point at the partner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_count: Option<i64>,
+    /// alert-not-failed: the alert's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_status: Option<OutboxStatus>,
+}
+
+impl Problem {
+    /// A problem of `kind` with its status and title, and no extension members.
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status_code(),
+            detail: detail.into(),
+            errors: None,
+            window: None,
+            next_open: None,
+            started_at: None,
+            ticket_status: None,
+            referral_status: None,
+            current_version: None,
+            allowed: None,
+            open_referrals: None,
+            assignee: None,
+            reason: None,
+            referral_count: None,
+            alert_status: None,
+        }
+    }
+
+    /// The slug of `type`, if it names one of ours.
+    pub fn kind(&self) -> Option<ProblemType> {
+        self.problem_type.strip_prefix("/problems/").and_then(ProblemType::from_slug)
+    }
+
+    /// The body as JSON text (serialising plain data cannot fail; an empty object is the fall-back).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// Why a referral is refused, as a stable code and a sentence saying what would allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralRefusalView {
+    /// Stable code.
+    pub reason: &'static str,
+    /// What is wrong and what to do.
+    pub detail: String,
+    /// The ticket's status, when that is what refused.
+    pub ticket_status: Option<TicketStatus>,
+}
 
 /// Everything that can go wrong in a request, as the client should hear it.
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +306,16 @@ pub enum ApiError {
     /// No such resource.
     #[error("not found: {0}")]
     NotFound(String),
+    /// No route matches the path.
+    #[error("no route")]
+    NoRoute,
+    /// The path exists, not with this method.
+    #[error("method {0} not allowed")]
+    MethodNotAllowed(String),
     /// A call outside the service window.
     #[error("call outside the service window")]
     OutsideServiceWindow(Box<OutsideWindow>, Tz),
-    /// A follow-up call to a ticket that no longer takes calls.
+    /// A follow-up call or callback to a ticket that no longer takes them.
     #[error("ticket is {0:?} and takes no follow-up calls")]
     TicketNotOpen(TicketStatus),
     /// The Idempotency-Key header is malformed.
@@ -71,10 +329,7 @@ pub enum ApiError {
     RegistryImportRejected(Vec<RowError>),
     /// A change to a ticket without `If-Match`.
     #[error("If-Match required")]
-    PreconditionRequired {
-        /// Current version, so the client can retry at once.
-        current: Option<i64>,
-    },
+    PreconditionRequired,
     /// A change to a ticket at a version that is no longer current.
     #[error("ticket changed meanwhile")]
     PreconditionFailed {
@@ -92,36 +347,50 @@ pub enum ApiError {
         allowed: Vec<(String, TicketStatus)>,
     },
     /// Resolution while referrals are open.
-    #[error("{0} referral(s) still open")]
-    OpenReferrals(usize),
+    #[error("{} referral(s) still open", .0.len())]
+    OpenReferrals(Vec<OpenReferralView>),
     /// Someone else works the ticket.
     #[error("ticket already assigned")]
-    AlreadyAssigned(uuid::Uuid),
+    AlreadyAssigned(Uuid),
     /// The referral rules refused (police only for serious incidents, unconfirmed caller…).
-    #[error("referral not allowed: {detail}")]
-    ReferralNotAllowed {
+    #[error("referral not allowed: {}", .0.detail)]
+    ReferralNotAllowed(ReferralRefusalView),
+    /// The chosen partner cannot take the referral (inactive, no email, not covering…).
+    #[error("partner unavailable: {detail}")]
+    PartnerUnavailable {
         /// Stable reason code.
         reason: &'static str,
-        /// Human explanation.
+        /// What is wrong and what to do.
         detail: String,
     },
-    /// The chosen partner cannot take the referral (inactive, no email, not covering…).
-    #[error("partner unavailable: {0}")]
-    PartnerUnavailable(String),
     /// The partner already has an open referral on this ticket.
     #[error("duplicate open referral")]
-    DuplicateReferral,
+    DuplicateReferral(Vec<OpenReferralView>),
     /// The referral's own lifecycle refused the action.
     #[error("invalid referral transition")]
     InvalidReferralTransition {
         /// Current status.
-        from: String,
+        from: ReferralStatus,
         /// Refused action.
         action: String,
-        /// Possible actions.
-        allowed: Vec<String>,
+        /// Possible actions and where they lead.
+        allowed: Vec<(String, ReferralStatus)>,
     },
-    /// A write that lost against a concurrent one or breaks a uniqueness rule.
+    /// Revoking the last active admin token.
+    #[error("last active admin token")]
+    LastAdminToken,
+    /// Deleting a partner that must stay (a police desk, or one with referrals).
+    #[error("partner in use: {reason}")]
+    PartnerInUse {
+        /// `police-desk` or `has-referrals`.
+        reason: &'static str,
+        /// Referrals pointing at it (not counted for a police desk).
+        referrals: Option<i64>,
+    },
+    /// Retrying an alert that has not failed.
+    #[error("alert is {0:?}, not failed")]
+    AlertNotFailed(OutboxStatus),
+    /// A write that lost against a concurrent one or breaks a uniqueness rule; the cause is logged.
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached right now; retrying later may work.
@@ -132,65 +401,62 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// Every problem type the API can answer with, including those of the safety net for actix's own
-/// errors; docs/errors.md documents each one (a test checks).
-pub const PROBLEM_SLUGS: &[&str] = &[
-    "validation-error",
-    "malformed-body",
-    "unsupported-media-type",
-    "payload-too-large",
-    "unauthorized",
-    "forbidden",
-    "not-found",
-    "method-not-allowed",
-    "bad-request",
-    "outside-service-window",
-    "ticket-not-open",
-    "invalid-idempotency-key",
-    "idempotency-key-reused",
-    "registry-import-rejected",
-    "precondition-required",
-    "precondition-failed",
-    "invalid-transition",
-    "open-referrals",
-    "already-assigned",
-    "referral-not-allowed",
-    "partner-unavailable",
-    "duplicate-referral",
-    "invalid-referral-transition",
-    "conflict",
-    "service-unavailable",
-    "internal-error",
-];
+fn allowed_list(allowed: &[(String, String)]) -> String {
+    if allowed.is_empty() {
+        "nothing".to_owned()
+    } else {
+        allowed.iter().map(|(action, to)| format!("{action} → {to}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn describe_open(open: &[OpenReferralView]) -> String {
+    open.iter()
+        .map(|referral| {
+            let actions: Vec<&str> = referral.allowed_actions.iter().map(|a| a.as_str()).collect();
+            format!(
+                "{} referral to {} ({}: {})",
+                referral.kind.as_str(),
+                referral.partner.name,
+                referral.status.as_str(),
+                actions.join(" or ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 impl ApiError {
-    /// Stable slug of the problem type, the last part of its `type` URI.
-    pub fn slug(&self) -> &'static str {
+    /// The problem type this error is answered with.
+    pub fn kind(&self) -> ProblemType {
         match self {
-            Self::Validation(_) => "validation-error",
-            Self::MalformedBody(_) => "malformed-body",
-            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden { .. } => "forbidden",
-            Self::NotFound(_) => "not-found",
-            Self::OutsideServiceWindow(..) => "outside-service-window",
-            Self::TicketNotOpen(_) => "ticket-not-open",
-            Self::InvalidIdempotencyKey(_) => "invalid-idempotency-key",
-            Self::IdempotencyKeyReused => "idempotency-key-reused",
-            Self::RegistryImportRejected(_) => "registry-import-rejected",
-            Self::PreconditionRequired { .. } => "precondition-required",
-            Self::PreconditionFailed { .. } => "precondition-failed",
-            Self::InvalidTransition { .. } => "invalid-transition",
-            Self::OpenReferrals(_) => "open-referrals",
-            Self::AlreadyAssigned(_) => "already-assigned",
-            Self::ReferralNotAllowed { .. } => "referral-not-allowed",
-            Self::PartnerUnavailable(_) => "partner-unavailable",
-            Self::DuplicateReferral => "duplicate-referral",
-            Self::InvalidReferralTransition { .. } => "invalid-referral-transition",
-            Self::Conflict(_) => "conflict",
-            Self::Unavailable(_) => "service-unavailable",
-            Self::Internal(_) => "internal-error",
+            Self::Validation(_) => ProblemType::ValidationError,
+            Self::MalformedBody(_) => ProblemType::MalformedBody,
+            Self::UnsupportedMediaType { .. } => ProblemType::UnsupportedMediaType,
+            Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::Forbidden { .. } => ProblemType::Forbidden,
+            Self::NotFound(_) | Self::NoRoute => ProblemType::NotFound,
+            Self::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            Self::OutsideServiceWindow(..) => ProblemType::OutsideServiceWindow,
+            Self::TicketNotOpen(_) => ProblemType::TicketNotOpen,
+            Self::InvalidIdempotencyKey(_) => ProblemType::InvalidIdempotencyKey,
+            Self::IdempotencyKeyReused => ProblemType::IdempotencyKeyReused,
+            Self::RegistryImportRejected(_) => ProblemType::RegistryImportRejected,
+            Self::PreconditionRequired => ProblemType::PreconditionRequired,
+            Self::PreconditionFailed { .. } => ProblemType::PreconditionFailed,
+            Self::InvalidTransition { .. } => ProblemType::InvalidTransition,
+            Self::OpenReferrals(_) => ProblemType::OpenReferrals,
+            Self::AlreadyAssigned(_) => ProblemType::AlreadyAssigned,
+            Self::ReferralNotAllowed(_) => ProblemType::ReferralNotAllowed,
+            Self::PartnerUnavailable { .. } => ProblemType::PartnerUnavailable,
+            Self::DuplicateReferral(_) => ProblemType::DuplicateReferral,
+            Self::InvalidReferralTransition { .. } => ProblemType::InvalidReferralTransition,
+            Self::LastAdminToken => ProblemType::LastAdminToken,
+            Self::PartnerInUse { .. } => ProblemType::PartnerInUse,
+            Self::AlertNotFailed(_) => ProblemType::AlertNotFailed,
+            Self::Conflict(_) => ProblemType::Conflict,
+            Self::Unavailable(_) => ProblemType::ServiceUnavailable,
+            Self::Internal(_) => ProblemType::InternalError,
         }
     }
 
@@ -199,40 +465,19 @@ impl ApiError {
         Self::Validation(FieldError::new(field, detail).into())
     }
 
-    fn title(&self) -> &'static str {
-        match self {
-            Self::Validation(_) => "Some fields are invalid",
-            Self::MalformedBody(_) => "The request body cannot be read",
-            Self::UnsupportedMediaType { .. } => "Unsupported media type",
-            Self::PayloadTooLarge { .. } => "Request body too large",
-            Self::Unauthorized(_) => "Authentication required",
-            Self::Forbidden { .. } => "Not allowed for this role",
-            Self::NotFound(_) => "Not found",
-            Self::OutsideServiceWindow(..) => "The hotline is closed at that time",
-            Self::TicketNotOpen(_) => "The ticket takes no more calls",
-            Self::InvalidIdempotencyKey(_) => "Invalid Idempotency-Key",
-            Self::IdempotencyKeyReused => "Idempotency-Key already used for another request",
-            Self::RegistryImportRejected(_) => "The registry file has errors; nothing was imported",
-            Self::PreconditionRequired { .. } => "If-Match required",
-            Self::PreconditionFailed { .. } => "The ticket changed meanwhile",
-            Self::InvalidTransition { .. } => "Not possible in the ticket's status",
-            Self::OpenReferrals(_) => "Referrals are still open",
-            Self::AlreadyAssigned(_) => "The ticket is already assigned",
-            Self::ReferralNotAllowed { .. } => "Referral not allowed",
-            Self::PartnerUnavailable(_) => "The partner cannot take this referral",
-            Self::DuplicateReferral => "The partner already has an open referral on this ticket",
-            Self::InvalidReferralTransition { .. } => "Not possible in the referral's status",
-            Self::Conflict(_) => "Conflict",
-            Self::Unavailable(_) => "Service temporarily unavailable",
-            Self::Internal(_) => "Internal error",
-        }
-    }
-
-    fn detail_and_extensions(&self) -> (String, Map<String, Value>) {
-        let mut ext = Map::new();
-        let detail = match self {
+    /// The body the client receives.
+    pub fn problem(&self) -> Problem {
+        let kind = self.kind();
+        let mut problem = Problem::new(kind, String::new());
+        problem.detail = match self {
             Self::Validation(errors) => {
-                ext.insert("errors".into(), json!(errors.0));
+                problem.errors = Some(
+                    errors
+                        .0
+                        .iter()
+                        .map(|e| FieldProblem { field: e.field.clone(), detail: e.detail.clone(), line: None })
+                        .collect(),
+                );
                 errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             }
             Self::MalformedBody(reason) => reason.clone(),
@@ -243,10 +488,14 @@ impl ApiError {
                 format!("this action needs the {required} role; the token has the {actual} role")
             }
             Self::NotFound(what) => format!("{what} does not exist"),
+            Self::NoRoute => "no route matches this path".to_owned(),
+            Self::MethodNotAllowed(method) => {
+                format!("this path does not take {method}; the Allow header lists the methods it takes")
+            }
             Self::OutsideServiceWindow(outside, tz) => {
-                ext.insert("window".into(), window_json(&outside.window, *tz));
-                ext.insert("next_open".into(), json!(display_time(outside.next_open, *tz)));
-                ext.insert("started_at".into(), json!(display_time(outside.at, *tz)));
+                problem.window = Some(WindowView::new(&outside.window, *tz));
+                problem.next_open = Some(display_time(outside.next_open, *tz));
+                problem.started_at = Some(display_time(outside.at, *tz));
                 format!(
                     "the hotline answers {}–{} ({}); it opens next at {}",
                     outside.window.open.format("%H:%M"),
@@ -256,11 +505,9 @@ impl ApiError {
                 )
             }
             Self::TicketNotOpen(status) => {
-                ext.insert("ticket_status".into(), json!(status.as_str()));
+                problem.ticket_status = Some(*status);
                 match status {
-                    TicketStatus::Declined => {
-                        "the ticket was declined; log the call as a new ticket".to_owned()
-                    }
+                    TicketStatus::Declined => "the ticket was declined; log the call as a new ticket".to_owned(),
                     other => format!(
                         "the ticket is {}; a supervisor may reopen it, or log the call as a new ticket",
                         other.as_str()
@@ -273,134 +520,127 @@ impl ApiError {
                     .to_owned()
             }
             Self::RegistryImportRejected(rows) => {
-                ext.insert("errors".into(), json!(rows));
+                problem.errors = Some(
+                    rows.iter()
+                        .map(|row| FieldProblem {
+                            field: row.field.clone(),
+                            detail: row.detail.clone(),
+                            line: Some(row.line),
+                        })
+                        .collect(),
+                );
                 format!("{} problem(s) found; fix the file and import it again", rows.len())
             }
-            Self::PreconditionRequired { current } => {
-                ext.insert("current_version".into(), json!(current));
+            Self::PreconditionRequired => {
                 "send If-Match with the ticket's ETag (its version) to change it".to_owned()
             }
             Self::PreconditionFailed { current } => {
-                ext.insert("current_version".into(), json!(current));
+                problem.current_version = Some(*current);
                 format!(
                     "the ticket is now at version {current}; reload it, check the change still applies, and retry"
                 )
             }
             Self::InvalidTransition { from, action, allowed } => {
-                ext.insert("ticket_status".into(), json!(from.as_str()));
-                ext.insert(
-                    "allowed".into(),
-                    json!(
-                        allowed
-                            .iter()
-                            .map(|(a, to)| json!({ "action": a, "to": to.as_str() }))
-                            .collect::<Vec<_>>()
-                    ),
+                let allowed: Vec<(String, String)> =
+                    allowed.iter().map(|(a, to)| (a.clone(), to.as_str().to_owned())).collect();
+                problem.ticket_status = Some(*from);
+                problem.allowed = Some(
+                    allowed.iter().map(|(action, to)| AllowedAction { action: action.clone(), to: to.clone() }).collect(),
                 );
-                let next: Vec<String> =
-                    allowed.iter().map(|(a, to)| format!("{a} → {}", to.as_str())).collect();
-                format!(
-                    "a {} ticket cannot {action}; allowed: {}",
-                    from.as_str(),
-                    if next.is_empty() { "nothing".to_owned() } else { next.join(", ") }
-                )
+                format!("a {} ticket cannot {action}; allowed: {}", from.as_str(), allowed_list(&allowed))
             }
-            Self::OpenReferrals(count) => {
-                ext.insert("open_referrals".into(), json!(count));
-                format!("{count} referral(s) are still open: complete or cancel them before resolving")
+            Self::OpenReferrals(open) => {
+                problem.open_referrals = Some(open.clone());
+                format!(
+                    "{} referral(s) are still open; complete or cancel them before resolving: {}",
+                    open.len(),
+                    describe_open(open)
+                )
             }
             Self::AlreadyAssigned(assignee) => {
-                ext.insert("assignee".into(), json!(assignee));
+                problem.assignee = Some(*assignee);
                 "another token works this ticket; ask a supervisor to reassign it".to_owned()
             }
-            Self::ReferralNotAllowed { reason, detail } => {
-                ext.insert("reason".into(), json!(reason));
+            Self::ReferralNotAllowed(refusal) => {
+                problem.reason = Some(refusal.reason.to_owned());
+                problem.ticket_status = refusal.ticket_status;
+                refusal.detail.clone()
+            }
+            Self::PartnerUnavailable { reason, detail } => {
+                problem.reason = Some((*reason).to_owned());
                 detail.clone()
             }
-            Self::PartnerUnavailable(detail) => detail.clone(),
-            Self::DuplicateReferral => {
-                "complete or cancel the open referral to this partner first".to_owned()
-            }
-            Self::InvalidReferralTransition { from, action, allowed } => {
-                ext.insert("referral_status".into(), json!(from));
-                ext.insert("allowed".into(), json!(allowed));
+            Self::DuplicateReferral(open) => {
+                problem.open_referrals = Some(open.clone());
                 format!(
-                    "a {from} referral cannot {action}; allowed: {}",
-                    if allowed.is_empty() { "nothing".to_owned() } else { allowed.join(", ") }
+                    "this partner already has an open referral on the ticket; use it, or complete or cancel it first: {}",
+                    describe_open(open)
                 )
             }
-            Self::Conflict(reason) => reason.clone(),
+            Self::InvalidReferralTransition { from, action, allowed } => {
+                let allowed: Vec<(String, String)> =
+                    allowed.iter().map(|(a, to)| (a.clone(), to.as_str().to_owned())).collect();
+                problem.referral_status = Some(*from);
+                problem.allowed = Some(
+                    allowed.iter().map(|(action, to)| AllowedAction { action: action.clone(), to: to.clone() }).collect(),
+                );
+                format!("a {} referral cannot {action}; allowed: {}", from.as_str(), allowed_list(&allowed))
+            }
+            Self::LastAdminToken => {
+                "this is the last active admin token; create another admin token before revoking it".to_owned()
+            }
+            Self::PartnerInUse { reason, referrals } => {
+                problem.reason = Some((*reason).to_owned());
+                problem.referral_count = *referrals;
+                if *reason == "police-desk" {
+                    "police desks are reference rows, one per prefecture: update or deactivate one (PATCH) instead of deleting it"
+                        .to_owned()
+                } else {
+                    format!(
+                        "the partner has {} referral(s) on record; deactivate it (PATCH active=false) instead of deleting it",
+                        referrals.unwrap_or_default()
+                    )
+                }
+            }
+            Self::AlertNotFailed(status) => {
+                problem.alert_status = Some(*status);
+                format!(
+                    "only failed alerts can be retried; this one is {}{}",
+                    status.as_str(),
+                    if *status == OutboxStatus::Sent { "" } else { " and is still being delivered" }
+                )
+            }
+            Self::Conflict(_) => {
+                "the change conflicted with another change made at the same time, and nothing was written; reload and retry (with the same Idempotency-Key)"
+                    .to_owned()
+            }
             Self::Unavailable(_) => "the database is unreachable; retry shortly".to_owned(),
             Self::Internal(_) => {
                 "an unexpected error occurred; it has been logged with this request's id".to_owned()
             }
         };
-        (detail, ext)
+        problem
     }
-}
-
-/// Builds a problem body; used for our own errors and for rewriting actix's plain-text ones.
-pub fn problem_body(
-    status: StatusCode,
-    slug: &str,
-    title: &str,
-    detail: &str,
-    extensions: Map<String, Value>,
-) -> Value {
-    let mut body = Map::new();
-    body.insert("type".into(), json!(format!("/problems/{slug}")));
-    body.insert("title".into(), json!(title));
-    body.insert("status".into(), json!(status.as_u16()));
-    body.insert("detail".into(), json!(detail));
-    for (key, value) in extensions {
-        // Extension members never replace RFC 9457's own (type, title, status, detail, instance).
-        if !matches!(key.as_str(), "type" | "title" | "status" | "detail" | "instance") {
-            body.insert(key, value);
-        }
-    }
-    Value::Object(body)
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::MalformedBody(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::TicketNotOpen(_)
-            | Self::Conflict(_)
-            | Self::InvalidTransition { .. }
-            | Self::OpenReferrals(_)
-            | Self::AlreadyAssigned(_)
-            | Self::DuplicateReferral
-            | Self::InvalidReferralTransition { .. } => StatusCode::CONFLICT,
-            Self::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
-            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::ReferralNotAllowed { .. } | Self::PartnerUnavailable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_)
-            | Self::OutsideServiceWindow(..)
-            | Self::IdempotencyKeyReused
-            | Self::RegistryImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.kind().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+        let kind = self.kind();
         match self {
-            Self::Internal(cause) => tracing::error!(problem = self.slug(), cause = %cause, "request failed"),
+            Self::Internal(cause) => tracing::error!(problem = kind.slug(), cause = %cause, "request failed"),
             Self::Unavailable(cause) => {
-                tracing::warn!(problem = self.slug(), cause = %cause, "database unavailable")
+                tracing::warn!(problem = kind.slug(), cause = %cause, "database unavailable")
             }
-            _ => tracing::info!(problem = self.slug(), status = status.as_u16(), "request refused"),
+            Self::Conflict(cause) => {
+                tracing::warn!(problem = kind.slug(), cause = %cause, "write conflict")
+            }
+            _ => tracing::info!(problem = kind.slug(), status = kind.status_code(), "request refused"),
         }
-        let (detail, extensions) = self.detail_and_extensions();
-        let body = problem_body(status, self.slug(), self.title(), &detail, extensions);
-        let mut response = HttpResponse::build(status);
+        let mut response = HttpResponse::build(kind.status());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match self {
             Self::Unauthorized(_) => {
@@ -409,12 +649,12 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
-            Self::PreconditionFailed { current } | Self::PreconditionRequired { current: Some(current) } => {
+            Self::PreconditionFailed { current } => {
                 response.insert_header((header::ETAG, format!("\"{current}\"")));
             }
             _ => {}
         }
-        response.body(body.to_string())
+        response.body(self.problem().to_json())
     }
 }
 
@@ -475,55 +715,75 @@ mod tests {
 
     const ERRORS_MD: &str = include_str!("../../../docs/errors.md");
 
-    #[test]
-    fn every_problem_type_is_documented_in_the_error_catalogue() {
-        let missing: Vec<&str> = PROBLEM_SLUGS
-            .iter()
-            .copied()
-            .filter(|slug| !ERRORS_MD.contains(&format!("### /problems/{slug}")))
-            .collect();
-        assert!(missing.is_empty(), "docs/errors.md lacks a `### /problems/<slug>` section for {missing:?}");
+    /// The catalogue's section of a type: from its heading to the next heading.
+    fn section(slug: &str) -> Option<&'static str> {
+        let heading = format!("### /problems/{slug}\n");
+        let start = ERRORS_MD.find(&heading)? + heading.len();
+        let rest = &ERRORS_MD[start..];
+        let end = rest.find("\n#").unwrap_or(rest.len());
+        Some(&rest[..end])
     }
 
     #[test]
-    fn every_api_error_maps_to_a_listed_slug() {
-        let samples = [
-            ApiError::Validation(ValidationErrors::default()),
-            ApiError::MalformedBody(String::new()),
-            ApiError::UnsupportedMediaType { expected: "application/json" },
-            ApiError::PayloadTooLarge { limit: 1 },
-            ApiError::Unauthorized("x"),
-            ApiError::Forbidden { required: Role::Admin, actual: Role::Operator },
-            ApiError::NotFound(String::new()),
-            ApiError::TicketNotOpen(TicketStatus::Closed),
-            ApiError::InvalidIdempotencyKey("x"),
-            ApiError::IdempotencyKeyReused,
-            ApiError::RegistryImportRejected(vec![]),
-            ApiError::PreconditionRequired { current: None },
-            ApiError::PreconditionFailed { current: 1 },
-            ApiError::InvalidTransition {
-                from: TicketStatus::New,
-                action: "resolve".into(),
-                allowed: vec![],
-            },
-            ApiError::OpenReferrals(1),
-            ApiError::AlreadyAssigned(uuid::Uuid::nil()),
-            ApiError::ReferralNotAllowed { reason: "x", detail: String::new() },
-            ApiError::PartnerUnavailable(String::new()),
-            ApiError::DuplicateReferral,
-            ApiError::InvalidReferralTransition {
-                from: "completed".into(),
-                action: "accept".into(),
-                allowed: vec![],
-            },
-            ApiError::Conflict(String::new()),
-            ApiError::Unavailable(String::new()),
-            ApiError::Internal(String::new()),
-        ];
-        for error in &samples {
-            assert!(PROBLEM_SLUGS.contains(&error.slug()), "{} is not in PROBLEM_SLUGS", error.slug());
-            let status = error.status_code();
-            assert!(status.is_client_error() || status.is_server_error(), "{error:?} has status {status}");
+    fn the_error_catalogue_documents_every_type_with_its_status_and_title() {
+        for kind in ProblemType::ALL {
+            let text = section(kind.slug())
+                .unwrap_or_else(|| panic!("docs/errors.md lacks a `### /problems/{}` section", kind.slug()));
+            assert!(
+                text.contains(&format!("**Status:** {}", kind.status_code())),
+                "docs/errors.md: /problems/{} must say **Status:** {}",
+                kind.slug(),
+                kind.status_code()
+            );
+            assert!(
+                text.contains(&format!("**Title:** `{}`", kind.title())),
+                "docs/errors.md: /problems/{} must say **Title:** `{}`",
+                kind.slug(),
+                kind.title()
+            );
         }
+    }
+
+    #[test]
+    fn the_catalogue_has_no_type_the_table_lacks() {
+        for line in ERRORS_MD.lines() {
+            if let Some(slug) = line.strip_prefix("### /problems/") {
+                assert!(
+                    ProblemType::from_slug(slug).is_some(),
+                    "docs/errors.md documents unknown type {slug}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn slugs_are_unique_and_statuses_are_errors() {
+        let mut slugs: Vec<&str> = ProblemType::ALL.iter().map(|kind| kind.slug()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), ProblemType::ALL.len());
+        for kind in ProblemType::ALL {
+            assert!((400..=599).contains(&kind.status_code()), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_conflict_never_shows_the_database_message() {
+        let error =
+            ApiError::from(StorageError::Conflict("UNIQUE constraint failed: tickets.reference".into()));
+        let problem = error.problem();
+        assert_eq!(problem.problem_type, "/problems/conflict");
+        assert!(!problem.detail.contains("UNIQUE"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn a_problem_body_carries_only_the_members_of_its_type() {
+        let body: serde_json::Value =
+            serde_json::from_str(&ApiError::PreconditionFailed { current: 3 }.problem().to_json())
+                .expect("JSON");
+        let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["current_version", "detail", "status", "title", "type"]);
+        assert_eq!(body["status"], 412);
     }
 }

@@ -91,6 +91,7 @@ impl fmt::Display for MemberNumber {
 
 /// Which of the two numbers the caller gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentifierKind {
     /// 医籍登録番号.

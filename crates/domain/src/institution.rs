@@ -9,6 +9,7 @@ use crate::text::strip_number;
 
 /// What an institution is; care facilities run by a member became eligible in 2023.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InstitutionKind {
     /// 病院 (20 beds or more).

@@ -87,6 +87,139 @@ impl OfficeHours {
     }
 }
 
+/// A partner's own office hours, as far as they differ from the defaults of its kind: each member
+/// left out takes the default in force when the hours are read (so a changed default reaches every
+/// partner that did not set its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeHoursOverride {
+    /// Zone of the times.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "zone_name")]
+    pub time_zone: Option<Tz>,
+    /// Opening time.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hh_mm")]
+    pub open: Option<NaiveTime>,
+    /// Closing time.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hh_mm")]
+    pub close: Option<NaiveTime>,
+    /// Days of the week the office opens.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "day_names")]
+    pub days: Option<Vec<Weekday>>,
+    /// Closed on national holidays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_on_holidays: Option<bool>,
+    /// Closed over the New Year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_over_new_year: Option<bool>,
+}
+
+/// The short day names used on the wire and in storage, Monday first.
+pub const DAY_NAMES: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "mon"),
+    (Weekday::Tue, "tue"),
+    (Weekday::Wed, "wed"),
+    (Weekday::Thu, "thu"),
+    (Weekday::Fri, "fri"),
+    (Weekday::Sat, "sat"),
+    (Weekday::Sun, "sun"),
+];
+
+/// The short name of a day (`mon`).
+pub fn day_name(day: Weekday) -> &'static str {
+    DAY_NAMES.iter().find(|(d, _)| *d == day).map_or("mon", |(_, name)| name)
+}
+
+/// The day of a short name, if it is one.
+pub fn parse_day(name: &str) -> Option<Weekday> {
+    DAY_NAMES.iter().find(|(_, n)| *n == name).map(|(day, _)| *day)
+}
+
+impl OfficeHoursOverride {
+    /// The hours these overrides give on top of `defaults`.
+    pub fn apply(&self, defaults: &OfficeHours) -> OfficeHours {
+        OfficeHours {
+            time_zone: self.time_zone.unwrap_or(defaults.time_zone),
+            open: self.open.unwrap_or(defaults.open),
+            close: self.close.unwrap_or(defaults.close),
+            days: self.days.clone().unwrap_or_else(|| defaults.days.clone()),
+            closed_on_holidays: self.closed_on_holidays.unwrap_or(defaults.closed_on_holidays),
+            closed_over_new_year: self.closed_over_new_year.unwrap_or(defaults.closed_over_new_year),
+        }
+    }
+
+    /// Checks that the hours make sense on top of today's defaults: the office opens before it closes.
+    pub fn check(&self, defaults: &OfficeHours) -> Result<OfficeHours, crate::FieldError> {
+        let hours = self.apply(defaults);
+        if hours.open >= hours.close {
+            return Err(crate::FieldError::new("office_hours", "office_hours.open must be before close"));
+        }
+        Ok(hours)
+    }
+}
+
+mod zone_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(zone: &Option<Tz>, serializer: S) -> Result<S::Ok, S::Error> {
+        match zone {
+            Some(zone) => serializer.serialize_str(zone.name()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Tz>, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("unknown time zone {name:?}")))
+    }
+}
+
+mod hh_mm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &Option<NaiveTime>, serializer: S) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => serializer.serialize_str(&time.format("%H:%M").to_string()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveTime>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NaiveTime::parse_from_str(&text, "%H:%M")
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected HH:MM, got {text:?}")))
+    }
+}
+
+mod day_names {
+    use chrono::Weekday;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(days: &Option<Vec<Weekday>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match days {
+            Some(days) => serializer.collect_seq(days.iter().map(|day| super::day_name(*day))),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Weekday>>, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        names
+            .iter()
+            .map(|name| {
+                super::parse_day(name).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "{name:?} is not a day: mon, tue, wed, thu, fri, sat, sun"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, Timelike};
@@ -105,6 +238,28 @@ mod tests {
 
     fn desk() -> OfficeHours {
         OfficeHours::police_default()
+    }
+
+    #[test]
+    fn an_override_keeps_the_defaults_it_does_not_name_and_round_trips_as_json() {
+        let own: OfficeHoursOverride =
+            serde_json::from_str(r#"{"open":"09:00","days":["mon","sat"]}"#).expect("override");
+        let hours = own.apply(&desk());
+        assert_eq!(hours.open, NaiveTime::from_hms_opt(9, 0, 0).expect("time"));
+        assert_eq!(hours.close, desk().close);
+        assert_eq!(hours.days, [Weekday::Mon, Weekday::Sat]);
+        assert_eq!(serde_json::to_string(&own).expect("json"), r#"{"open":"09:00","days":["mon","sat"]}"#);
+    }
+
+    #[test]
+    fn an_override_refuses_unknown_days_zones_and_members_and_closing_before_opening() {
+        for bad in
+            [r#"{"days":["monday"]}"#, r#"{"time_zone":"Mars/Base"}"#, r#"{"open":"9am"}"#, r#"{"x":1}"#]
+        {
+            assert!(serde_json::from_str::<OfficeHoursOverride>(bad).is_err(), "{bad}");
+        }
+        let late: OfficeHoursOverride = serde_json::from_str(r#"{"open":"18:00"}"#).expect("override");
+        assert_eq!(late.check(&desk()).expect_err("closes first").field, "office_hours");
     }
 
     #[test]

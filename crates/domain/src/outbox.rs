@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
     /// Waiting for its next attempt.
@@ -22,6 +23,7 @@ wire_names!(OutboxStatus, "status" { Pending => "pending", Sending => "sending",
 
 /// How an outbox row leaves: an email to a partner, or a webhook to the desk software.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// An alert mailed to a partner address.

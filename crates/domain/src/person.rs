@@ -62,6 +62,7 @@ impl PhoneNumber {
 /// Who is on the phone, relative to the member institution. The registry check is the same for all; the
 /// role is recorded because a member's own call and a staff member's call are handled differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallerRole {
     /// The A① member (founder or manager) themself.

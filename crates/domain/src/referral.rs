@@ -11,6 +11,7 @@ use crate::triage::Category;
 
 /// Who a referral goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralKind {
     /// フォレンジック事業者: evidence and root cause.
@@ -23,6 +24,7 @@ pub enum ReferralKind {
 
 /// Where a referral stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralStatus {
     /// Sent to the partner, no answer yet.
@@ -39,6 +41,7 @@ pub enum ReferralStatus {
 
 /// What can happen to a referral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralAction {
     /// Partner accepts.
@@ -53,6 +56,7 @@ pub enum ReferralAction {
 
 /// Who gave consent to share the institution's details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentGiver {
     /// The A① member themself.

@@ -6,6 +6,7 @@ use crate::FieldError;
 
 /// What a token may do: operator < supervisor < admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Hotline agent: logs calls, works tickets.

@@ -11,6 +11,7 @@ use crate::FieldError;
 
 /// Where a ticket stands. The full lifecycle lives here so storage and API never invent a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Logged, not yet triaged.
@@ -157,7 +158,8 @@ pub fn repeat_caller_since(started_at: DateTime<Utc>, lookback_days: u32) -> Dat
 }
 
 /// Audit actions; their names are stable because auditors and reports filter on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventAction {
     /// A new call opened the ticket.
     TicketOpened,

@@ -8,6 +8,7 @@ use crate::{FieldError, ValidationErrors};
 
 /// The four kinds of case the hotline handles (see domain.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 1次対応: network trouble, a virus: first advice, removal, remote check.
@@ -22,6 +23,7 @@ pub enum Category {
 
 /// What kind of incident, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
     /// Encryption and ransom demand.
@@ -44,6 +46,7 @@ pub enum IncidentKind {
 
 /// Urgency, P1 highest. SLA targets are configured per priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Priority {
     /// Care is affected now.
     P1,

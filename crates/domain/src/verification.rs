@@ -26,7 +26,8 @@ pub struct Claim {
 }
 
 /// Membership classes of the association; only A① is covered by the support system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MemberClass {
     /// A①: founder or manager of a hospital or clinic.
     A1,
@@ -103,7 +104,8 @@ pub struct RegistryInstitution {
 }
 
 /// The outcome stored with every call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationOutcome {
     /// Identifier found and every claimed detail matches the registry.
@@ -136,7 +138,8 @@ impl VerificationOutcome {
 }
 
 /// A claimed detail that can disagree with the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimField {
     /// 会員名.

@@ -11,6 +11,7 @@ use crate::ticket::TicketStatus;
 /// Something that moves a ticket. Escalation and de-escalation are not requested directly: opening
 /// the first referral escalates, and resolving needs every referral closed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketAction {
     /// Set or change category, incident kind, facts and priority.

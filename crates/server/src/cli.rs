@@ -1,4 +1,4 @@
-//! The `hotline` command line: serve (default), migrate, token create, registry import.
+//! The `hotline` command line: serve (default), migrate, token create, registry import, openapi.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +48,8 @@ pub enum Command {
         #[command(subcommand)]
         action: RegistryCommand,
     },
+    /// Print the OpenAPI document (as served at /openapi.json and committed as docs/openapi.json).
+    Openapi,
 }
 
 /// `hotline token …`.
@@ -76,9 +78,14 @@ pub enum RegistryCommand {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", hotline_api::openapi::document_json());
+        return Ok(());
+    }
     let settings = Settings::load(&cli.config, cli.environment.as_deref())?;
     telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {}
         Command::Serve => {
             let app = Application::build(settings, Arc::new(SystemClock)).await?;
             app.run_until_stopped().await?;

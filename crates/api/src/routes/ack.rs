@@ -4,7 +4,7 @@
 //! link gets 403; an expired one, or one already answered, 410.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus};
 use hotline_domain::role::Role;
 use hotline_storage::queries::lifecycle::{self, Change, ChangeError, ReferralRecord, ReferralUpdate};
@@ -129,7 +129,30 @@ fn form(token: &str, loaded: &Loaded, state: &AppState, message: Option<&str>) -
     )
 }
 
-/// `GET /ack/{token}`: shows the referral and the form; changes nothing.
+/// A signed acknowledgement link's token.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct AckPath {
+    /// The token from the alert's link (signed; expires after `ack.ttl_hours`).
+    token: String,
+}
+
+/// A partner's acknowledgement page
+///
+/// No bearer token: the link is signed. Shows the referral and a form. Changes nothing (mail scanners
+/// open links). Answers are bilingual HTML pages with `Cache-Control: no-store`.
+#[utoipa::path(
+    tag = "acknowledgement",
+    operation_id = "showAcknowledgement",
+    params(AckPath),
+    responses(
+        (status = 200, description = "The referral and the form.", content_type = "text/html", body = String),
+        (status = 403, description = "The link is not valid (tampered).", content_type = "text/html", body = String),
+        (status = 410, description = "The link expired, or the referral was already answered.", content_type = "text/html", body = String),
+    ),
+)]
+#[get("/ack/{token}")]
 pub async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let claim = match state.alerts.ack.verify(&token, state.clock.now()) {
@@ -144,9 +167,9 @@ pub async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result
 }
 
 /// The form as posted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AckForm {
-    // Missing is answered like an unknown action: the form again, with the reason (422).
+    /// `accept` or `decline`. Missing is answered like an unknown action: the form again (422).
     #[serde(default)]
     action: String,
     #[serde(default)]
@@ -161,7 +184,28 @@ fn optional(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| t.chars().take(2000).collect())
 }
 
-/// `POST /ack/{token}`: records the partner's answer with an audit event.
+/// A partner accepts or declines a referral
+///
+/// No bearer token: the link is signed. Records the answer as `POST /v1/referrals/{id}/{accept|decline}`
+/// would, as the actor "partner acknowledgement link"; no If-Match. 403: tampered link; 410: expired,
+/// or already answered; 422: no action, or a police acceptance without its receipt number (the form
+/// again, with the reason).
+#[utoipa::path(
+    tag = "acknowledgement",
+    operation_id = "answerAcknowledgement",
+    params(AckPath),
+    request_body(content = AckForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The answer was recorded.", content_type = "text/html", body = String),
+        (status = 400, description = "The form could not be read (the form again).", content_type = "text/html", body = String),
+        (status = 403, description = "The link is not valid (tampered).", content_type = "text/html", body = String),
+        (status = 410, description = "The link expired, or the referral was already answered.", content_type = "text/html", body = String),
+        (status = 413, description = "The form is too large (the form again).", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (the form again).", content_type = "text/html", body = String),
+        (status = 422, description = "No action chosen, or a receipt number missing (the form again).", content_type = "text/html", body = String),
+    ),
+)]
+#[post("/ack/{token}")]
 pub async fn answer(
     path: web::Path<String>,
     form_data: Result<web::Form<AckForm>, actix_web::Error>,
@@ -263,6 +307,6 @@ pub async fn answer(
             ))
         }
         Err(ChangeError::ReferralTransition { .. }) => Ok(answered(&loaded.referral)),
-        Err(other) => Err(crate::routes::tickets::change_error(other, Role::Operator)),
+        Err(other) => Err(crate::change::change_error(other, Role::Operator)),
     }
 }

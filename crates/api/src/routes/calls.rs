@@ -2,63 +2,89 @@
 //! `ticket_id` is a follow-up on that ticket. The service window is enforced on the call's start.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset};
-use chrono_tz::Tz;
 use hotline_domain::call::{CallForm, NewCall};
-use hotline_domain::role::Role;
 use hotline_domain::ticket::reference_year;
-use hotline_domain::verification::{ClaimField, VerificationOutcome};
-use hotline_storage::queries::calls::{self, CallRecord, LogCall, LogCallError, LoggedCall};
-use hotline_storage::queries::tickets::RelatedTicket;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
+use hotline_storage::queries::calls::{self, LogCall, LogCallError};
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, json_body};
+use crate::auth::Authorized;
+use crate::change::parse_id;
+use crate::extract::{Idempotency, Json, JsonRequest};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
-use crate::routes::parse_id;
-use crate::time::display_time;
+use crate::views::{CallView, LoggedCallView};
 
-/// `POST /v1/calls` body.
-#[derive(Debug, Deserialize)]
+/// A call as the operator records it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CallRequest {
+pub struct CallRequest {
+    /// When the call started; default: now. At most `api.max_clock_skew_seconds` ahead of the server.
     #[serde(default)]
-    started_at: Option<DateTime<FixedOffset>>,
-    caller_name: String,
-    caller_role: String,
-    callback_phone: String,
+    pub started_at: Option<DateTime<FixedOffset>>,
+    /// Who is calling.
+    pub caller_name: String,
+    /// `member`, `doctor`, `staff`, `association_staff` or `care_facility_staff`.
+    pub caller_role: String,
+    /// Number to call back: 10 or 11 digits starting with 0, or +81.
+    pub callback_phone: String,
+    /// The A① member running the institution; required unless the caller is the member.
     #[serde(default)]
-    member_name: Option<String>,
-    institution: InstitutionClaim,
-    identifier: IdentifierClaim,
-    summary: String,
+    pub member_name: Option<String>,
+    /// The institution as the caller gives it.
+    pub institution: InstitutionClaim,
+    /// The registration number or member number the caller gives.
+    pub identifier: IdentifierClaim,
+    /// What happened, in the caller's words.
+    pub summary: String,
+    /// A follow-up on this ticket instead of a new one.
     #[serde(default)]
-    ticket_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
 }
 
-#[derive(Debug, Deserialize)]
+impl JsonRequest for CallRequest {}
+
+/// The institution as the caller gives it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct InstitutionClaim {
-    name: String,
-    address: String,
+pub struct InstitutionClaim {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Prefecture code `01`–`47` (JIS X 0401), as text or number.
     #[serde(deserialize_with = "string_or_number")]
-    prefecture: String,
+    #[schema(value_type = TextOrNumber)]
+    pub prefecture: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// The identifier the caller gives.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct IdentifierClaim {
-    kind: String,
+pub struct IdentifierClaim {
+    /// `registration_number` (医籍登録番号, up to 6 digits) or `member_number` (会員番号, 10 digits).
+    pub kind: String,
+    /// The number, as text or number.
     #[serde(deserialize_with = "string_or_number")]
-    value: String,
+    #[schema(value_type = TextOrNumber)]
+    pub value: String,
 }
 
-/// Codes and numbers arrive as `"13"` or `13`; both mean the same to an operator.
+/// A code or number given as text (`"13"`) or as a number (`13`); both mean the same to an operator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TextOrNumber {
+    /// As text.
+    Text(String),
+    /// As a non-negative integer.
+    Number(u64),
+}
+
 fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -92,107 +118,29 @@ impl CallRequest {
     }
 }
 
-/// A logged call as clients see it.
-#[derive(Debug, Serialize)]
-pub struct CallView {
-    id: Uuid,
-    ticket_id: Uuid,
-    started_at: DateTime<FixedOffset>,
-    caller_name: String,
-    caller_role: &'static str,
-    callback_phone: String,
-    member_name: String,
-    institution: serde_json::Value,
-    identifier: serde_json::Value,
-    summary: String,
-    follow_up: bool,
-    verification: VerificationView,
-    created_at: DateTime<FixedOffset>,
-    created_by: Uuid,
-}
-
-#[derive(Debug, Serialize)]
-struct VerificationView {
-    outcome: VerificationOutcome,
-    mismatches: Vec<ClaimField>,
-    member_id: Option<Uuid>,
-    institution_id: Option<Uuid>,
-}
-
-impl CallView {
-    /// Shapes a stored call for the wire.
-    pub fn new(call: &CallRecord, tz: Tz) -> Self {
-        Self {
-            id: call.id,
-            ticket_id: call.ticket_id,
-            started_at: display_time(call.started_at, tz),
-            caller_name: call.caller_name.clone(),
-            caller_role: call.caller_role.as_str(),
-            callback_phone: call.callback_phone.clone(),
-            member_name: call.member_name.clone(),
-            institution: json!({
-                "name": call.institution_name,
-                "address": call.institution_address,
-                "prefecture": call.prefecture.code(),
-                "prefecture_name": call.prefecture.name_ja(),
-            }),
-            identifier: json!({ "kind": call.identifier_kind.as_str(), "value": call.identifier_value }),
-            summary: call.summary.clone(),
-            follow_up: call.follow_up,
-            verification: VerificationView {
-                outcome: call.verification.outcome,
-                mismatches: call.verification.mismatches.clone(),
-                member_id: call.verification.member_id,
-                institution_id: call.verification.institution_id,
-            },
-            created_at: display_time(call.created_at, tz),
-            created_by: call.created_by,
-        }
-    }
-}
-
-/// An earlier ticket of the same caller, as shown on a new one.
-pub fn related_json(related: &[RelatedTicket], tz: Tz) -> serde_json::Value {
-    json!(
-        related
-            .iter()
-            .map(|ticket| json!({
-                "id": ticket.id,
-                "reference": ticket.reference,
-                "status": ticket.status.as_str(),
-                "first_call_at": display_time(ticket.first_call_at, tz),
-                "matched_on": ticket.matched_on,
-            }))
-            .collect::<Vec<_>>()
-    )
-}
-
-fn logged_call_json(logged: &LoggedCall, tz: Tz) -> serde_json::Value {
-    json!({
-        "call": CallView::new(&logged.call, tz),
-        "ticket": {
-            "id": logged.ticket.id,
-            "reference": logged.ticket.reference,
-            "status": logged.ticket.status.as_str(),
-            "version": logged.ticket.version,
-            "possible_repeat_of": related_json(&logged.possible_repeat_of, tz),
-        },
-    })
-}
-
-/// `POST /v1/calls` (operator): logs a call, verifies the caller, opens or continues a ticket.
+/// Log a call
+///
+/// Verifies the caller against the registry, checks the service window, and opens a ticket or, with
+/// `ticket_id`, adds a follow-up call to it (no If-Match). 404: `ticket_id` names no ticket.
+#[utoipa::path(
+    tag = "calls",
+    operation_id = "logCall",
+    security(("bearer" = ["operator"])),
+    request_body = CallRequest,
+    responses((status = 201, description = "The call and its ticket.", body = LoggedCallView,
+        headers(("Location" = String, description = "`/v1/calls/{id}` of the call.")))),
+    extensions(("x-problems" = json!(["outside-service-window", "ticket-not-open", "not-found"]))),
+)]
+#[post("/calls")]
 pub async fn log_call(
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Authorized,
+    Idempotency(key): Idempotency,
+    body: Json<CallRequest>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
-    let key = IdempotencyKey::from_request(&req)?;
-    let (body, fingerprint) = json_body::<CallRequest>(&req, payload, state.config.body_limit).await?;
     let now = state.clock.now();
     let tz = state.time_zone();
-    let call = NewCall::parse(&body.form(), now, state.config.max_clock_skew)?;
+    let call = NewCall::parse(&body.value.form(), now, state.config.max_clock_skew)?;
     state
         .schedule
         .check(call.started_at)
@@ -200,17 +148,19 @@ pub async fn log_call(
     let command = LogCall {
         call,
         call_id: Uuid::now_v7(),
-        actor: actor.token_id,
+        actor: auth.actor.token_id,
         now,
         reference_prefix: state.config.reference_prefix.clone(),
         reference_year: reference_year(now, tz),
         repeat_caller_days: state.config.repeat_caller_days,
     };
+    let view_state = state.clone();
+    let role = auth.actor.role;
     write_once(
         &state,
-        &actor,
+        &auth.actor,
         key,
-        fingerprint,
+        body.fingerprint,
         move |conn| {
             calls::log_call(conn, &command).map_err(|error| match error {
                 LogCallError::TicketNotFound(id) => ApiError::NotFound(format!("ticket {id}")),
@@ -219,25 +169,32 @@ pub async fn log_call(
             })
         },
         move |logged| {
+            let view = LoggedCallView::new(logged, &view_state.views(role, now));
             let location = Some(format!("/v1/calls/{}", logged.call.id));
-            let response =
-                StoredResponse::json(StatusCode::CREATED, &logged_call_json(logged, tz), location)?;
+            let response = StoredResponse::json(StatusCode::CREATED, &view, location)?;
             Ok((response.clone(), response))
         },
     )
     .await
 }
 
-/// `GET /v1/calls/{id}` (operator).
+/// One call
+#[utoipa::path(
+    tag = "calls",
+    operation_id = "getCall",
+    security(("bearer" = ["operator"])),
+    params(("id" = Uuid, Path, description = "The call's id.")),
+    responses((status = 200, description = "The call.", body = CallView)),
+)]
+#[get("/calls/{id}")]
 pub async fn get_call(
+    auth: Authorized,
     path: web::Path<String>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
     let id = parse_id(&path, "call")?;
     let storage = state.storage.clone();
     let call = web::block(move || storage.read(|conn| calls::get(conn, id))).await??;
     let call = call.ok_or_else(|| ApiError::NotFound(format!("call {id}")))?;
-    Ok(HttpResponse::Ok().json(CallView::new(&call, state.time_zone())))
+    Ok(HttpResponse::Ok().json(CallView::new(&call, &state.views(auth.actor.role, state.clock.now()))))
 }

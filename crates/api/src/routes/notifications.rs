@@ -2,127 +2,123 @@
 //! error, and a retry for the failed ones. Delivery itself is the outbox worker's job.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::DateTime;
-use chrono_tz::Tz;
+use actix_web::{HttpResponse, get, post, web};
 use hotline_domain::outbox::{Channel, OutboxStatus};
-use hotline_domain::role::Role;
-use hotline_storage::StorageError;
-use hotline_storage::queries::outbox::{self, AlertRecord};
+use hotline_domain::ticket::EventAction;
+use hotline_storage::queries::outbox::{self, RetryError};
+use hotline_storage::queries::tickets;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Actor;
-use crate::extract::IdempotencyKey;
+use crate::auth::{Authorized, Supervisor};
+use crate::change::parse_id;
+use crate::extract::{Empty, Idempotency, Json};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
-use crate::routes::parse_id;
-use crate::routes::tickets::optional_body;
-use crate::time::display_time;
-
-/// An alert as clients see it: where it goes and how delivery stands, not its text.
-pub(crate) fn alert_json(alert: &AlertRecord, tz: Tz) -> Value {
-    let at = |value: Option<DateTime<chrono::Utc>>| value.map(|at| display_time(at, tz));
-    json!({
-        "id": alert.id,
-        "channel": alert.channel.as_str(),
-        "webhook_endpoint": alert.webhook_endpoint,
-        "kind": alert.alert_kind,
-        "ticket_id": alert.ticket_id,
-        "referral_id": alert.referral_id,
-        "partner_id": alert.partner_id,
-        "recipient": alert.recipient,
-        "message_id": alert.message_id,
-        "subject": alert.subject,
-        "status": alert.status.as_str(),
-        "attempts": alert.attempts,
-        "max_attempts": alert.max_attempts,
-        "next_attempt_at": (alert.status == OutboxStatus::Pending).then(|| display_time(alert.next_attempt_at, tz)),
-        "last_error": alert.last_error,
-        "sent_at": at(alert.sent_at),
-        "created_at": display_time(alert.created_at, tz),
-    })
-}
+use crate::views::{AlertList, AlertView};
 
 /// Query of the alert list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this status: `pending`, `sending`, `sent` or `failed`.
     #[serde(default)]
     status: Option<String>,
+    /// Only this channel: `email` or `webhook`.
     #[serde(default)]
     channel: Option<String>,
+    /// At most this many (default 50, at most `api.max_page_size`).
     #[serde(default)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/notifications?status=failed` (supervisor): alerts, newest first.
+/// Partner alerts and webhook deliveries
+///
+/// Newest first.
+#[utoipa::path(
+    tag = "notifications",
+    operation_id = "listNotifications",
+    security(("bearer" = ["supervisor"])),
+    params(ListQuery),
+    responses((status = 200, description = "The alerts.", body = AlertList)),
+)]
+#[get("/notifications")]
 pub async fn list(
+    auth: Authorized<Supervisor>,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Supervisor)?;
     let status = query.status.as_deref().map(OutboxStatus::parse).transpose()?;
     let channel = query.channel.as_deref().map(Channel::parse).transpose()?;
     let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let alerts =
         web::block(move || storage.read(|conn| outbox::list(conn, status, channel, limit))).await??;
-    let tz = state.time_zone();
+    let ctx = state.views(auth.actor.role, state.clock.now());
     Ok(HttpResponse::Ok()
-        .json(json!({ "notifications": alerts.iter().map(|a| alert_json(a, tz)).collect::<Vec<_>>() })))
+        .json(AlertList { notifications: alerts.iter().map(|a| AlertView::new(a, &ctx)).collect() }))
 }
 
-/// No body (or `{}`): a retry says everything in its path.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetryRequest {}
+/// An alert named in the path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct NotificationPath {
+    /// The alert's id.
+    id: uuid::Uuid,
+}
 
-/// `POST /v1/notifications/{id}/retry` (supervisor): a failed alert gets a fresh set of attempts. With an
-/// `Idempotency-Key`, a retried request is answered with the first answer instead of a 409.
+/// Send a failed alert again
+///
+/// No body (or `{}`). A `failed` alert becomes `pending` with a fresh set of attempts; any other is
+/// 409 `alert-not-failed`. With an Idempotency-Key the answer is stored and a repeated request is
+/// answered with it.
+#[utoipa::path(
+    tag = "notifications",
+    operation_id = "retryNotification",
+    security(("bearer" = ["supervisor"])),
+    params(NotificationPath),
+    request_body(content = Option<Empty>, description = "Nothing, or `{}`."),
+    responses((status = 200, description = "The alert, pending again.", body = AlertView)),
+    extensions(("x-problems" = json!(["alert-not-failed"]))),
+)]
+#[post("/notifications/{id}/retry")]
 pub async fn retry(
-    req: HttpRequest,
+    auth: Authorized<Supervisor>,
     path: web::Path<String>,
-    payload: web::Payload,
+    Idempotency(key): Idempotency,
+    body: Json<Empty>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Supervisor)?;
     let id = parse_id(&path, "notification")?;
-    let (_body, fingerprint) = optional_body::<RetryRequest>(&req, payload, state.config.body_limit).await?;
-    let key = IdempotencyKey::from_request(&req)?;
     let now = state.clock.now();
     let policy = state.config.retry_policy;
-    let actor_id = actor.token_id;
-    let tz = state.time_zone();
+    let actor_id = auth.actor.token_id;
+    let view_state = state.clone();
+    let role = auth.actor.role;
     let response = write_once(
         &state,
-        &actor,
+        &auth.actor,
         key,
-        fingerprint,
+        body.fingerprint,
         move |conn| {
             let alert = outbox::retry(conn, id, &policy, now).map_err(|error| match error {
-                StorageError::NotFound => ApiError::NotFound(format!("notification {id}")),
-                other => other.into(),
+                RetryError::NotFound => ApiError::NotFound(format!("notification {id}")),
+                RetryError::NotFailed(status) => ApiError::AlertNotFailed(status),
+                RetryError::Storage(error) => error.into(),
             })?;
-            hotline_storage::queries::tickets::record_event(
-                conn,
-                alert.ticket_id,
-                actor_id,
-                now,
-                hotline_domain::ticket::EventAction::AlertRetried,
-                &json!({ "alert_id": alert.id, "status": { "before": "failed", "after": alert.status.as_str() } }),
-            )?;
+            tickets::record_alert_retry(conn, alert.ticket_id, actor_id, now, alert.id, alert.status)?;
             Ok(alert)
         },
         move |alert| {
-            let response = StoredResponse::json(StatusCode::OK, &alert_json(alert, tz), None)?;
+            let view = AlertView::new(alert, &view_state.views(role, now));
+            let response = StoredResponse::json(StatusCode::OK, &view, None)?;
             Ok((response.clone(), response))
         },
     )
     .await?;
-    tracing::info!(alert = %id, by = %actor.token_id, "failed alert retried");
+    tracing::info!(alert = %id, by = %actor_id, action = EventAction::AlertRetried.as_str(), "failed alert retried");
     Ok(response)
 }

@@ -3,316 +3,315 @@
 //! as reference rows; admins fill in their contacts.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveTime, Weekday};
-use hotline_domain::office_hours::OfficeHours;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use hotline_domain::office_hours::{OfficeHours, OfficeHoursOverride};
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::referral::ReferralKind;
-use hotline_domain::role::Role;
 use hotline_domain::text::required_text;
 use hotline_domain::{FieldError, ValidationErrors};
-use hotline_storage::queries::partners::{self, PartnerDraft, PartnerRecord};
+use hotline_storage::queries::partners::{self, DeleteError, PartnerDraft, PartnerRecord};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, json_body};
+use crate::auth::{Admin, Authorized, Supervisor};
+use crate::change::parse_id;
+use crate::extract::{Idempotency, Json, JsonRequest, nullable};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
-use crate::routes::parse_id;
-use crate::time::display_time;
-
-const DAYS: [(Weekday, &str); 7] = [
-    (Weekday::Mon, "mon"),
-    (Weekday::Tue, "tue"),
-    (Weekday::Wed, "wed"),
-    (Weekday::Thu, "thu"),
-    (Weekday::Fri, "fri"),
-    (Weekday::Sat, "sat"),
-    (Weekday::Sun, "sun"),
-];
-
-/// Office hours as JSON: `{"time_zone","open","close","days":["mon",…],"closed_on_holidays","closed_over_new_year"}`.
-pub(crate) fn office_hours_json(hours: &OfficeHours) -> Value {
-    json!({
-        "time_zone": hours.time_zone.name(),
-        "open": hours.open.format("%H:%M").to_string(),
-        "close": hours.close.format("%H:%M").to_string(),
-        "days": DAYS.iter().filter(|(day, _)| hours.days.contains(day)).map(|(_, name)| *name).collect::<Vec<_>>(),
-        "closed_on_holidays": hours.closed_on_holidays,
-        "closed_over_new_year": hours.closed_over_new_year,
-    })
-}
-
-/// Reads office-hours JSON; absent members take the defaults.
-pub(crate) fn office_hours_from_json(
-    value: &Value,
-    defaults: &OfficeHours,
-) -> Result<OfficeHours, FieldError> {
-    let field = "office_hours";
-    let bad = |detail: &str| FieldError::new(field, detail.to_owned());
-    let object = value.as_object().ok_or_else(|| bad("office_hours must be an object"))?;
-    let time = |key: &str, default: NaiveTime| -> Result<NaiveTime, FieldError> {
-        match object.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .as_str()
-                .and_then(|s| NaiveTime::parse_from_str(s, "%H:%M").ok())
-                .ok_or_else(|| bad(&format!("office_hours.{key} must be HH:MM"))),
-        }
-    };
-    let flag = |key: &str, default: bool| -> Result<bool, FieldError> {
-        object.get(key).map_or(Ok(default), |v| {
-            v.as_bool().ok_or_else(|| bad(&format!("office_hours.{key} must be true or false")))
-        })
-    };
-    let time_zone = match object.get("time_zone") {
-        None => defaults.time_zone,
-        Some(v) => v
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("office_hours.time_zone must be an IANA zone"))?,
-    };
-    let days = match object.get("days") {
-        None => defaults.days.clone(),
-        Some(v) => v
-            .as_array()
-            .ok_or_else(|| bad("office_hours.days must be a list such as [\"mon\",\"tue\"]"))?
-            .iter()
-            .map(|d| d.as_str().and_then(|d| DAYS.iter().find(|(_, n)| *n == d)).map(|(day, _)| *day))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("office_hours.days takes mon, tue, wed, thu, fri, sat, sun"))?,
-    };
-    let hours = OfficeHours {
-        time_zone,
-        open: time("open", defaults.open)?,
-        close: time("close", defaults.close)?,
-        days,
-        closed_on_holidays: flag("closed_on_holidays", defaults.closed_on_holidays)?,
-        closed_over_new_year: flag("closed_over_new_year", defaults.closed_over_new_year)?,
-    };
-    if hours.open >= hours.close {
-        return Err(bad("office_hours.open must be before close"));
-    }
-    Ok(hours)
-}
-
-fn partner_json(partner: &PartnerRecord, state: &AppState) -> Value {
-    let tz = state.time_zone();
-    let hours = crate::routes::referrals::office_hours_of(partner, &state.config.police_hours);
-    json!({
-        "id": partner.id,
-        "kind": partner.kind.as_str(),
-        "name": partner.name,
-        "emails": partner.emails,
-        "phone": partner.phone,
-        "nationwide": partner.nationwide,
-        "prefectures": partner.prefectures.iter().map(|p| p.code()).collect::<Vec<_>>(),
-        "office_hours": office_hours_json(&hours),
-        "active": partner.active,
-        "created_at": display_time(partner.created_at, tz),
-        "updated_at": display_time(partner.updated_at, tz),
-    })
-}
+use crate::views::{PartnerList, PartnerView};
 
 /// Query of the directory.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this kind: `forensic`, `legal` or `police`.
     #[serde(default)]
     kind: Option<String>,
+    /// Only partners covering this prefecture (`01`–`47`), nationwide ones included.
     #[serde(default)]
     prefecture: Option<String>,
 }
 
-/// `GET /v1/partners?kind=&prefecture=` (operator).
+/// The partner directory
+///
+/// Sorted by kind, then name. `prefecture` includes nationwide partners.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "listPartners",
+    security(("bearer" = ["operator"])),
+    params(ListQuery),
+    responses((status = 200, description = "The partners.", body = PartnerList)),
+)]
+#[get("/partners")]
 pub async fn list(
+    auth: Authorized,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Operator)?;
     let kind = query.kind.as_deref().map(ReferralKind::parse).transpose()?;
     let prefecture = query.prefecture.as_deref().map(PrefectureCode::parse).transpose()?;
     let storage = state.storage.clone();
     let found = web::block(move || storage.read(|conn| partners::list(conn, kind, prefecture))).await??;
+    let ctx = state.views(auth.actor.role, state.clock.now());
     Ok(HttpResponse::Ok()
-        .json(json!({ "partners": found.iter().map(|p| partner_json(p, &state)).collect::<Vec<_>>() })))
+        .json(PartnerList { partners: found.iter().map(|p| PartnerView::new(p, &ctx)).collect() }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A partner's own office hours; members left out take the `[police]` defaults.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct OfficeHoursInput {
+    /// IANA zone, e.g. `Asia/Tokyo`.
+    time_zone: Option<String>,
+    /// Opening time `HH:MM`.
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    open: Option<String>,
+    /// Closing time `HH:MM` (after `open`).
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    close: Option<String>,
+    /// Days it opens: `mon` … `sun`.
+    days: Option<Vec<String>>,
+    /// Closed on national holidays.
+    closed_on_holidays: Option<bool>,
+    /// Closed from 29 December to 3 January.
+    closed_over_new_year: Option<bool>,
+}
+
+/// A partner to create, or the members of one to change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PartnerRequest {
+pub struct PartnerRequest {
+    /// `forensic`, `legal` or `police`; required on creation, cannot change.
     #[serde(default)]
     kind: Option<String>,
+    /// Name, 1–200 characters; required on creation.
     #[serde(default)]
     name: Option<String>,
+    /// Addresses alerts go to.
     #[serde(default)]
     emails: Option<Vec<String>>,
-    #[serde(default)]
+    /// Phone; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
+    /// Covers every prefecture.
     #[serde(default)]
     nationwide: Option<bool>,
+    /// Prefecture codes covered (a police desk: exactly one).
     #[serde(default)]
     prefectures: Option<Vec<String>>,
-    #[serde(default)]
-    office_hours: Option<Option<Value>>,
+    /// Its own office hours; `null` removes them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OfficeHoursInput>)]
+    office_hours: Option<Option<OfficeHoursOverride>>,
+    /// Inactive partners get no new referrals.
     #[serde(default)]
     active: Option<bool>,
 }
 
-/// Applies a request to a draft (the current partner for an update), checking every rule.
-fn draft(
-    request: &PartnerRequest,
-    current: Option<&PartnerRecord>,
-    defaults: &OfficeHours,
-) -> Result<PartnerDraft, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let kind = match (&request.kind, current) {
-        (Some(kind), None) => errors.check(ReferralKind::parse(kind)),
-        (None, Some(current)) => Some(current.kind),
-        (Some(kind), Some(current)) if kind == current.kind.as_str() => Some(current.kind),
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new("kind", "a partner's kind cannot change"));
-            None
+impl JsonRequest for PartnerRequest {}
+
+impl PartnerRequest {
+    /// Applies the request to a draft (the current partner for an update), checking every rule.
+    fn draft(
+        &self,
+        current: Option<&PartnerRecord>,
+        defaults: &OfficeHours,
+    ) -> Result<PartnerDraft, ApiError> {
+        let mut errors = ValidationErrors::default();
+        let kind = match (&self.kind, current) {
+            (Some(kind), None) => errors.check(ReferralKind::parse(kind)),
+            (None, Some(current)) => Some(current.kind),
+            (Some(kind), Some(current)) if kind == current.kind.as_str() => Some(current.kind),
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new("kind", "a partner's kind cannot change"));
+                None
+            }
+            (None, None) => {
+                errors.push(FieldError::new("kind", "kind is required: forensic, legal or police"));
+                None
+            }
+        };
+        let name = match (&self.name, current) {
+            (Some(name), _) => errors.check(required_text("name", name, 200)),
+            (None, Some(current)) => Some(current.name.clone()),
+            (None, None) => errors.check(Err::<String, _>(FieldError::new("name", "name is required"))),
+        };
+        let emails = self.emails.clone().or_else(|| current.map(|c| c.emails.clone())).unwrap_or_default();
+        let emails: Vec<String> = emails.iter().map(|e| e.trim().to_owned()).collect();
+        for (index, email) in emails.iter().enumerate() {
+            let valid = email.len() <= 254
+                && email
+                    .split_once('@')
+                    .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+                && !email.chars().any(char::is_whitespace);
+            if !valid {
+                errors.push(FieldError::new(
+                    format!("emails.{index}"),
+                    format!("not an email address: {email:?}"),
+                ));
+            }
         }
-        (None, None) => {
-            errors.push(FieldError::new("kind", "kind is required: forensic, legal or police"));
-            None
+        let phone = match &self.phone {
+            Some(Some(phone)) => errors
+                .check(hotline_domain::person::PhoneNumber::parse("phone", phone))
+                .map(|p| Some(p.as_str().to_owned())),
+            Some(None) => Some(None),
+            None => Some(current.and_then(|c| c.phone.clone())),
+        };
+        let nationwide = self.nationwide.or_else(|| current.map(|c| c.nationwide)).unwrap_or(false);
+        let prefectures = match &self.prefectures {
+            Some(codes) => codes
+                .iter()
+                .map(|c| PrefectureCode::parse(c).map_err(|e| e.under("prefectures")))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| errors.push(e))
+                .ok(),
+            None => Some(current.map(|c| c.prefectures.clone()).unwrap_or_default()),
+        };
+        let office_hours = match &self.office_hours {
+            Some(Some(own)) => errors.check(own.check(defaults).map(|_| Some(own.clone()))),
+            Some(None) => Some(None),
+            None => Some(current.and_then(|c| c.office_hours.clone())),
+        };
+        let active = self.active.or_else(|| current.map(|c| c.active)).unwrap_or(true);
+        if let (Some(kind), Some(prefectures)) = (kind, &prefectures) {
+            if kind == ReferralKind::Police && (nationwide || prefectures.len() != 1) {
+                errors.push(FieldError::new(
+                    "prefectures",
+                    "a police desk covers exactly one prefecture and is not nationwide",
+                ));
+            } else if !nationwide && prefectures.is_empty() {
+                errors
+                    .push(FieldError::new("prefectures", "list the prefectures covered, or set nationwide"));
+            }
         }
-    };
-    let name = match (&request.name, current) {
-        (Some(name), _) => errors.check(required_text("name", name, 200)),
-        (None, Some(current)) => Some(current.name.clone()),
-        (None, None) => errors.check(Err::<String, _>(FieldError::new("name", "name is required"))),
-    };
-    let emails = request.emails.clone().or_else(|| current.map(|c| c.emails.clone())).unwrap_or_default();
-    let emails: Vec<String> = emails.iter().map(|e| e.trim().to_owned()).collect();
-    for (index, email) in emails.iter().enumerate() {
-        let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-            && !email.chars().any(char::is_whitespace);
-        if !valid {
-            errors
-                .push(FieldError::new(format!("emails.{index}"), format!("not an email address: {email:?}")));
+        errors.into_result()?;
+        match (kind, name, phone, prefectures, office_hours) {
+            (Some(kind), Some(name), Some(phone), Some(prefectures), Some(office_hours)) => {
+                Ok(PartnerDraft { kind, name, emails, phone, nationwide, prefectures, office_hours, active })
+            }
+            _ => Err(ApiError::Internal("partner draft incomplete".into())),
         }
-    }
-    let phone = match &request.phone {
-        Some(Some(phone)) => errors
-            .check(hotline_domain::person::PhoneNumber::parse("phone", phone))
-            .map(|p| Some(p.as_str().to_owned())),
-        Some(None) => Some(None),
-        None => Some(current.and_then(|c| c.phone.clone())),
-    };
-    let nationwide = request.nationwide.or_else(|| current.map(|c| c.nationwide)).unwrap_or(false);
-    let prefectures = match &request.prefectures {
-        Some(codes) => codes
-            .iter()
-            .map(|c| PrefectureCode::parse(c).map_err(|e| e.under("prefectures")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => Some(current.map(|c| c.prefectures.clone()).unwrap_or_default()),
-    };
-    let office_hours = match &request.office_hours {
-        Some(Some(value)) => {
-            errors.check(office_hours_from_json(value, defaults).map(|_| Some(value.clone())))
-        }
-        Some(None) => Some(None),
-        None => Some(current.and_then(|c| c.office_hours.clone())),
-    };
-    let active = request.active.or_else(|| current.map(|c| c.active)).unwrap_or(true);
-    if let (Some(kind), Some(prefectures)) = (kind, &prefectures) {
-        if kind == ReferralKind::Police && (nationwide || prefectures.len() != 1) {
-            errors.push(FieldError::new(
-                "prefectures",
-                "a police desk covers exactly one prefecture and is not nationwide",
-            ));
-        } else if !nationwide && prefectures.is_empty() {
-            errors.push(FieldError::new("prefectures", "list the prefectures covered, or set nationwide"));
-        }
-    }
-    errors.into_result()?;
-    match (kind, name, phone, prefectures, office_hours) {
-        (Some(kind), Some(name), Some(phone), Some(prefectures), Some(office_hours)) => {
-            Ok(PartnerDraft { kind, name, emails, phone, nationwide, prefectures, office_hours, active })
-        }
-        _ => Err(ApiError::Internal("partner draft incomplete".into())),
     }
 }
 
-/// `POST /v1/partners` (supervisor).
+/// Add a partner
+///
+/// A police desk covers exactly one prefecture and is not nationwide; others list prefectures or are
+/// nationwide.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "createPartner",
+    security(("bearer" = ["supervisor"])),
+    request_body = PartnerRequest,
+    responses((status = 201, description = "The partner.", body = PartnerView,
+        headers(("Location" = String, description = "`/v1/partners/{id}`.")))),
+)]
+#[post("/partners")]
 pub async fn create(
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Authorized<Supervisor>,
+    Idempotency(key): Idempotency,
+    body: Json<PartnerRequest>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Supervisor)?;
-    let key = IdempotencyKey::from_request(&req)?;
-    let (body, fingerprint) = json_body::<PartnerRequest>(&req, payload, state.config.body_limit).await?;
-    let new = draft(&body, None, &state.config.police_hours)?;
+    let new = body.value.draft(None, &state.config.police_hours)?;
     let now = state.clock.now();
     let view_state = state.clone();
+    let role = auth.actor.role;
     write_once(
         &state,
-        &actor,
+        &auth.actor,
         key,
-        fingerprint,
+        body.fingerprint,
         move |conn| Ok(partners::create(conn, &new, now)?),
         move |partner| {
+            let view = PartnerView::new(partner, &view_state.views(role, now));
             let location = Some(format!("/v1/partners/{}", partner.id));
-            let response =
-                StoredResponse::json(StatusCode::CREATED, &partner_json(partner, &view_state), location)?;
+            let response = StoredResponse::json(StatusCode::CREATED, &view, location)?;
             Ok((response.clone(), response))
         },
     )
     .await
 }
 
-/// `PATCH /v1/partners/{id}` (supervisor): members present replace the current values.
+/// A partner named in the path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct PartnerPath {
+    /// The partner's id.
+    id: uuid::Uuid,
+}
+
+/// Change a partner
+///
+/// Members present replace the current values; `kind` cannot change. No Idempotency-Key (a PATCH is
+/// repeatable as it is).
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "updatePartner",
+    security(("bearer" = ["supervisor"])),
+    params(PartnerPath),
+    request_body = PartnerRequest,
+    responses((status = 200, description = "The partner.", body = PartnerView)),
+)]
+#[patch("/partners/{id}")]
 pub async fn update(
-    req: HttpRequest,
+    auth: Authorized<Supervisor>,
     path: web::Path<String>,
-    payload: web::Payload,
+    body: Json<PartnerRequest>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Supervisor)?;
     let id = parse_id(&path, "partner")?;
-    let (body, _fingerprint) = json_body::<PartnerRequest>(&req, payload, state.config.body_limit).await?;
     let now = state.clock.now();
     let defaults = state.config.police_hours.clone();
     let storage = state.storage.clone();
+    let request = body.value;
     let updated = web::block(move || {
         storage.write(|conn| {
             let current =
                 partners::get(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("partner {id}")))?;
-            let new = draft(&body, Some(&current), &defaults)?;
+            let new = request.draft(Some(&current), &defaults)?;
             Ok::<_, ApiError>(partners::update(conn, id, &new, now)?)
         })
     })
     .await??;
     tracing::info!(partner = %updated.id, "partner updated");
-    Ok(HttpResponse::Ok().json(partner_json(&updated, &state)))
+    Ok(HttpResponse::Ok().json(PartnerView::new(&updated, &state.views(auth.actor.role, now))))
 }
 
-/// `DELETE /v1/partners/{id}` (admin): only a partner without referrals; others are deactivated.
+/// Delete a partner without referrals
+///
+/// 409 `partner-in-use` for a partner with referrals (deactivate it instead) or a shipped police desk.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "deletePartner",
+    security(("bearer" = ["admin"])),
+    params(PartnerPath),
+    responses((status = 204, description = "Deleted.")),
+    extensions(("x-problems" = json!(["partner-in-use"]))),
+)]
+#[delete("/partners/{id}")]
 pub async fn delete(
+    auth: Authorized<Admin>,
     path: web::Path<String>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Admin)?;
     let id = parse_id(&path, "partner")?;
     let storage = state.storage.clone();
     web::block(move || storage.write(|conn| partners::delete(conn, id))).await?.map_err(
         |error| match error {
-            hotline_storage::StorageError::NotFound => ApiError::NotFound(format!("partner {id}")),
-            other => other.into(),
+            DeleteError::NotFound => ApiError::NotFound(format!("partner {id}")),
+            DeleteError::PoliceDesk => ApiError::PartnerInUse { reason: "police-desk", referrals: None },
+            DeleteError::HasReferrals(count) => {
+                ApiError::PartnerInUse { reason: "has-referrals", referrals: Some(count) }
+            }
+            DeleteError::Storage(error) => error.into(),
         },
     )?;
-    tracing::info!(partner = %id, by = %actor.token_id, "partner deleted");
+    tracing::info!(partner = %id, by = %auth.actor.token_id, "partner deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,26 +2,37 @@
 //! `hotline registry import FILE.csv`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use hotline_domain::registry::parse_registry_csv;
-use hotline_domain::role::Role;
 use hotline_storage::queries::registry;
 
 use crate::AppState;
-use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, RequestFingerprint, read_body, require_media_type};
+use crate::auth::{Admin, Authorized};
+use crate::extract::{Idempotency, RequestFingerprint, read_body, require_media_type};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::views::ImportReportView;
 
-/// `POST /v1/registry/imports` (admin) with a `text/csv` body; answers with what changed.
+/// Import a registry CSV
+///
+/// All or nothing; the format is in docs/registry.md. 422 `registry-import-rejected` lists every
+/// problem with its line.
+#[utoipa::path(
+    tag = "registry",
+    operation_id = "importRegistry",
+    security(("bearer" = ["admin"])),
+    request_body(content = String, content_type = "text/csv", description = "The registry file (UTF-8, header line first)."),
+    responses((status = 200, description = "What the import changed.", body = ImportReportView)),
+    extensions(("x-problems" = json!(["registry-import-rejected"]))),
+)]
+#[post("/registry/imports")]
 pub async fn import_registry(
     req: HttpRequest,
+    auth: Authorized<Admin>,
+    Idempotency(key): Idempotency,
     payload: web::Payload,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Admin)?;
-    let key = IdempotencyKey::from_request(&req)?;
     require_media_type(&req, "text/csv")?;
     let bytes = read_body(&req, payload, state.config.import_body_limit).await?;
     let fingerprint = RequestFingerprint::of(&req, &bytes);
@@ -29,15 +40,15 @@ pub async fn import_registry(
         web::block(move || parse_registry_csv(&bytes)).await?.map_err(ApiError::RegistryImportRejected)?;
     let snapshot = std::sync::Arc::new(snapshot);
     let now = state.clock.now();
-    let actor_id = actor.token_id;
+    let actor_id = auth.actor.token_id;
     write_once(
         &state,
-        &actor,
+        &auth.actor,
         key,
         fingerprint,
         move |conn| Ok(registry::import(conn, &snapshot, now, Some(actor_id))?),
         |report| {
-            let response = StoredResponse::json(StatusCode::OK, report, None)?;
+            let response = StoredResponse::json(StatusCode::OK, &ImportReportView::from(report), None)?;
             Ok((response.clone(), response))
         },
     )

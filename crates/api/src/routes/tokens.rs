@@ -2,103 +2,98 @@
 //! replay of that request (same Idempotency-Key) answers without the secret, which is never stored.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, FixedOffset};
+use actix_web::{HttpResponse, delete, get, post, web};
 use hotline_domain::role::Role;
-use hotline_storage::queries::tokens::{self, NewToken, TokenRecord};
-use serde::{Deserialize, Serialize};
+use hotline_storage::queries::tokens::{self, NewToken, RevokeError};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::{Actor, generate_token};
-use crate::extract::{IdempotencyKey, json_body};
+use crate::auth::{Admin, Authorized, generate_token};
+use crate::change::parse_id;
+use crate::extract::{Idempotency, Json, JsonRequest};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
-use crate::routes::parse_id;
-use crate::time::display_time;
+use crate::views::{CreatedTokenView, TokenList, TokenView};
 
-#[derive(Debug, Deserialize)]
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTokenRequest {
+pub struct CreateTokenRequest {
+    /// Name, 1–100 characters (e.g. the desk).
     name: String,
+    /// `operator`, `supervisor` or `admin`.
     role: String,
 }
 
-/// A token as listed: never its secret or hash.
-#[derive(Debug, Serialize)]
-pub struct TokenView {
-    id: Uuid,
-    name: String,
-    role: Role,
-    created_at: DateTime<FixedOffset>,
-    created_by: Option<Uuid>,
-    revoked_at: Option<DateTime<FixedOffset>>,
-}
+impl JsonRequest for CreateTokenRequest {}
 
-impl TokenView {
-    fn new(token: &TokenRecord, tz: chrono_tz::Tz) -> Self {
-        Self {
-            id: token.id,
-            name: token.name.clone(),
-            role: token.role,
-            created_at: display_time(token.created_at, tz),
-            created_by: token.created_by,
-            revoked_at: token.revoked_at.map(|at| display_time(at, tz)),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct CreatedToken {
-    #[serde(flatten)]
-    view: TokenView,
-    /// The secret, present only in the first response.
-    token: Option<String>,
-}
-
-/// `GET /v1/tokens` (admin).
-pub async fn list_tokens(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Admin)?;
+/// List API tokens
+///
+/// Oldest first, revoked ones included; never a secret or hash.
+#[utoipa::path(
+    tag = "tokens",
+    operation_id = "listTokens",
+    security(("bearer" = ["admin"])),
+    responses((status = 200, description = "The tokens.", body = TokenList)),
+)]
+#[get("/tokens")]
+pub async fn list_tokens(
+    auth: Authorized<Admin>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let storage = state.storage.clone();
     let all = web::block(move || storage.read(tokens::list)).await??;
-    let tz = state.time_zone();
-    let views: Vec<TokenView> = all.iter().map(|token| TokenView::new(token, tz)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": views })))
+    let ctx = state.views(auth.actor.role, state.clock.now());
+    Ok(HttpResponse::Ok()
+        .json(TokenList { tokens: all.iter().map(|token| TokenView::new(token, &ctx)).collect() }))
 }
 
-/// `POST /v1/tokens` (admin): `{"name": "desk-3", "role": "operator"}`.
+/// Create a token
+///
+/// The secret is in `token`, only in this response; a replay answers with `"token": null`.
+#[utoipa::path(
+    tag = "tokens",
+    operation_id = "createToken",
+    security(("bearer" = ["admin"])),
+    request_body = CreateTokenRequest,
+    responses((status = 201, description = "The token, with its secret.", body = CreatedTokenView,
+        headers(("Location" = String, description = "`/v1/tokens/{id}`.")))),
+)]
+#[post("/tokens")]
 pub async fn create_token(
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Authorized<Admin>,
+    Idempotency(key): Idempotency,
+    body: Json<CreateTokenRequest>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Admin)?;
-    let key = IdempotencyKey::from_request(&req)?;
-    let (body, fingerprint) = json_body::<CreateTokenRequest>(&req, payload, state.config.body_limit).await?;
-    let name = hotline_domain::text::required_text("name", &body.name, 100)?;
-    let role = Role::parse(&body.role)?;
+    let name = hotline_domain::text::required_text("name", &body.value.name, 100)?;
+    let role = Role::parse(&body.value.role)?;
     let generated = generate_token();
+    let now = state.clock.now();
     let new_token = NewToken {
         id: Uuid::now_v7(),
         name,
         role,
         token_hash: generated.hash,
-        created_at: state.clock.now(),
-        created_by: Some(actor.token_id),
+        created_at: now,
+        created_by: Some(auth.actor.token_id),
     };
-    let tz = state.time_zone();
     let secret = generated.secret;
+    let view_state = state.clone();
+    let reader = auth.actor.role;
     write_once(
         &state,
-        &actor,
+        &auth.actor,
         key,
-        fingerprint,
+        body.fingerprint,
         move |conn| Ok(tokens::create(conn, &new_token)?),
         move |token| {
+            let view = TokenView::new(token, &view_state.views(reader, now));
             let location = Some(format!("/v1/tokens/{}", token.id));
-            let fresh = CreatedToken { view: TokenView::new(token, tz), token: Some(secret.clone()) };
-            let kept = CreatedToken { view: TokenView::new(token, tz), token: None };
+            let fresh = CreatedTokenView { view: view.clone(), token: Some(secret.clone()) };
+            let kept = CreatedTokenView { view, token: None };
             Ok((
                 StoredResponse::json(StatusCode::CREATED, &fresh, location.clone())?,
                 StoredResponse::json(StatusCode::CREATED, &kept, location)?,
@@ -108,23 +103,43 @@ pub async fn create_token(
     .await
 }
 
-/// `DELETE /v1/tokens/{id}` (admin): revokes at once; revoking twice is harmless.
+/// A token named in the path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct TokenPath {
+    /// The token's id.
+    id: Uuid,
+}
+
+/// Revoke a token
+///
+/// At once; revoking twice keeps the first time. 409 `last-admin-token` for the last active admin token.
+#[utoipa::path(
+    tag = "tokens",
+    operation_id = "revokeToken",
+    security(("bearer" = ["admin"])),
+    params(TokenPath),
+    responses((status = 200, description = "The token, revoked.", body = TokenView)),
+    extensions(("x-problems" = json!(["last-admin-token"]))),
+)]
+#[delete("/tokens/{id}")]
 pub async fn revoke_token(
+    auth: Authorized<Admin>,
     path: web::Path<String>,
     state: web::Data<AppState>,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    actor.require(Role::Admin)?;
     let id = parse_id(&path, "token")?;
     let now = state.clock.now();
     let storage = state.storage.clone();
     let token =
         web::block(move || storage.write(|conn| tokens::revoke(conn, id, now))).await?.map_err(|error| {
             match error {
-                hotline_storage::StorageError::NotFound => ApiError::NotFound(format!("token {id}")),
-                other => other.into(),
+                RevokeError::NotFound => ApiError::NotFound(format!("token {id}")),
+                RevokeError::LastAdmin => ApiError::LastAdminToken,
+                RevokeError::Storage(error) => error.into(),
             }
         })?;
     tracing::info!(revoked_token = %token.id, "token revoked");
-    Ok(HttpResponse::Ok().json(TokenView::new(&token, state.time_zone())))
+    Ok(HttpResponse::Ok().json(TokenView::new(&token, &state.views(auth.actor.role, now))))
 }

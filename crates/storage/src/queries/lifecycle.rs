@@ -60,9 +60,9 @@ pub enum ChangeError {
     /// A closed or declined ticket takes no callbacks (reopen it, or open a new ticket).
     #[error("ticket is {0:?}")]
     TicketNotOpen(TicketStatus),
-    /// Resolution with referrals still open.
-    #[error("{0} referral(s) still open")]
-    OpenReferrals(usize),
+    /// Resolution with referrals still open; lists them.
+    #[error("{} referral(s) still open", .0.len())]
+    OpenReferrals(Vec<ReferralRecord>),
     /// Taking a ticket someone else works.
     #[error("ticket already assigned")]
     AlreadyAssigned(Uuid),
@@ -90,7 +90,7 @@ pub enum ChangeError {
     },
     /// The partner already has an open referral for this ticket.
     #[error("partner already has an open referral on this ticket")]
-    DuplicateOpenReferral,
+    DuplicateOpenReferral(Vec<ReferralRecord>),
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -546,14 +546,9 @@ fn mark_first_response(
     Ok(())
 }
 
-fn open_referral_count(conn: &mut DbConnection, ticket_id: Uuid) -> Result<usize, StorageError> {
-    let open = [ReferralStatus::Requested.as_str(), ReferralStatus::Accepted.as_str()];
-    let count: i64 = referrals::table
-        .filter(referrals::ticket_id.eq(ticket_id.to_string()))
-        .filter(referrals::status.eq_any(open))
-        .count()
-        .get_result(conn)?;
-    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+/// The referrals of a ticket that are still open (requested or accepted).
+fn open_referrals(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReferralRecord>, StorageError> {
+    Ok(referrals_of(conn, ticket_id)?.into_iter().filter(|referral| referral.status.is_open()).collect())
 }
 
 /// Triages (or re-triages) a ticket; an out-of-scope triage declines it.
@@ -647,8 +642,8 @@ pub fn apply(
 pub fn resolve(conn: &mut DbConnection, change: &Change, summary: &str) -> Result<TicketHeader, ChangeError> {
     let ticket = ticket_queries::lock_for_change(conn, change.ticket_id, change.expected_version)?;
     let status = transition(ticket.status, TicketAction::Resolve, change.role)?;
-    let open = open_referral_count(conn, ticket.id)?;
-    if open > 0 {
+    let open = open_referrals(conn, ticket.id)?;
+    if !open.is_empty() {
         return Err(ChangeError::OpenReferrals(open));
     }
     diesel::update(tickets::table.find(ticket.id.to_string()))
@@ -932,7 +927,11 @@ pub fn request_referral(
     match inserted {
         Ok(_) => {}
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            return Err(ChangeError::DuplicateOpenReferral);
+            let partner = row.partner_id.clone();
+            let open = open_referrals(conn, ticket.id)?;
+            return Err(ChangeError::DuplicateOpenReferral(
+                open.into_iter().filter(|referral| referral.partner_id.to_string() == partner).collect(),
+            ));
         }
         Err(error) => return Err(error.into()),
     }

@@ -276,19 +276,36 @@ pub fn mark_failed_attempt(
     Ok(status)
 }
 
+/// Why an alert cannot be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    /// No such alert.
+    #[error("alert not found")]
+    NotFound,
+    /// Only failed alerts get a fresh set of attempts.
+    #[error("the alert is {0:?}, not failed")]
+    NotFailed(OutboxStatus),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for RetryError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
 /// Makes a failed alert pending again with a fresh set of attempts (a supervisor's retry).
 pub fn retry(
     conn: &mut DbConnection,
     id: Uuid,
     policy: &RetryPolicy,
     now: DateTime<Utc>,
-) -> Result<AlertRecord, StorageError> {
-    let current = get(conn, id)?.ok_or(StorageError::NotFound)?;
+) -> Result<AlertRecord, RetryError> {
+    let current = get(conn, id)?.ok_or(RetryError::NotFound)?;
     if current.status != OutboxStatus::Failed {
-        return Err(StorageError::Conflict(format!(
-            "only failed alerts can be retried; this one is {}",
-            current.status.as_str()
-        )));
+        return Err(RetryError::NotFailed(current.status));
     }
     let max = current.attempts.saturating_add(i32::try_from(policy.max_attempts).unwrap_or(i32::MAX));
     diesel::update(outbox::table.find(id.to_string()))
@@ -299,7 +316,7 @@ pub fn retry(
             outbox::updated_at.eq(db_time(now)),
         ))
         .execute(conn)?;
-    get(conn, id)?.ok_or(StorageError::NotFound)
+    get(conn, id)?.ok_or(RetryError::NotFound)
 }
 
 /// One alert.

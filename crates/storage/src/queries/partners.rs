@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hotline_domain::office_hours::OfficeHoursOverride;
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::referral::ReferralKind;
 use uuid::Uuid;
@@ -28,8 +29,8 @@ pub struct PartnerRecord {
     pub nationwide: bool,
     /// Prefectures covered (police: exactly one).
     pub prefectures: Vec<PrefectureCode>,
-    /// Office hours as JSON; `None` means the kind's defaults.
-    pub office_hours: Option<serde_json::Value>,
+    /// Its own office hours; `None` means the kind's defaults.
+    pub office_hours: Option<OfficeHoursOverride>,
     /// Inactive partners get no new referrals.
     pub active: bool,
     /// Creation time.
@@ -60,8 +61,8 @@ pub struct PartnerDraft {
     pub nationwide: bool,
     /// Prefectures.
     pub prefectures: Vec<PrefectureCode>,
-    /// Office hours JSON.
-    pub office_hours: Option<serde_json::Value>,
+    /// Its own office hours.
+    pub office_hours: Option<OfficeHoursOverride>,
     /// Active.
     pub active: bool,
 }
@@ -80,6 +81,34 @@ struct PartnerRow {
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+/// Office hours as stored: the override's JSON (plain data, so serialising cannot fail).
+fn office_hours_json(hours: &OfficeHoursOverride) -> String {
+    serde_json::to_string(hours).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Why a partner cannot be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// No such partner.
+    #[error("partner not found")]
+    NotFound,
+    /// Police desks are reference rows, one per prefecture.
+    #[error("police desks cannot be deleted")]
+    PoliceDesk,
+    /// Referrals point at it; it stays for the audit trail.
+    #[error("the partner has {0} referral(s)")]
+    HasReferrals(i64),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for DeleteError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Storage(error.into())
+    }
 }
 
 fn into_record(row: PartnerRow, prefectures: Vec<String>) -> Result<PartnerRecord, StorageError> {
@@ -185,7 +214,7 @@ pub fn create(
         emails: serde_json::Value::from(draft.emails.clone()).to_string(),
         phone: draft.phone.clone(),
         nationwide: draft.nationwide,
-        office_hours: draft.office_hours.as_ref().map(ToString::to_string),
+        office_hours: draft.office_hours.as_ref().map(office_hours_json),
         active: draft.active,
         created_at: db_time(now),
         updated_at: db_time(now),
@@ -208,7 +237,7 @@ pub fn update(
             partners::emails.eq(serde_json::Value::from(draft.emails.clone()).to_string()),
             partners::phone.eq(&draft.phone),
             partners::nationwide.eq(draft.nationwide),
-            partners::office_hours.eq(draft.office_hours.as_ref().map(ToString::to_string)),
+            partners::office_hours.eq(draft.office_hours.as_ref().map(office_hours_json)),
             partners::active.eq(draft.active),
             partners::updated_at.eq(db_time(now)),
         ))
@@ -240,26 +269,22 @@ fn replace_prefectures(
 
 /// Deletes a forensic or legal partner that never received a referral (police desks are reference rows). One that did stays for the audit trail (referrals
 /// point at it): deactivate it instead.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StorageError> {
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), DeleteError> {
     use crate::schema::referrals;
-    if get(conn, id)?.is_some_and(|partner| partner.kind == ReferralKind::Police) {
-        return Err(StorageError::Conflict(
-            "police desks are reference rows, one per prefecture: update or deactivate one instead of deleting it"
-                .to_owned(),
-        ));
+    let partner = get(conn, id)?.ok_or(DeleteError::NotFound)?;
+    if partner.kind == ReferralKind::Police {
+        return Err(DeleteError::PoliceDesk);
     }
     let used: i64 =
         referrals::table.filter(referrals::partner_id.eq(id.to_string())).count().get_result(conn)?;
     if used > 0 {
-        return Err(StorageError::Conflict(format!(
-            "the partner has {used} referral(s) on record; deactivate it (PATCH active=false) instead of deleting it"
-        )));
+        return Err(DeleteError::HasReferrals(used));
     }
     diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(id.to_string())))
         .execute(conn)?;
     let deleted = diesel::delete(partners::table.find(id.to_string())).execute(conn)?;
     if deleted == 0 {
-        return Err(StorageError::NotFound);
+        return Err(DeleteError::NotFound);
     }
     Ok(())
 }

@@ -414,6 +414,19 @@ pub fn record_event(
     Ok(())
 }
 
+/// Records a supervisor's retry of a failed alert on the alert's ticket.
+pub fn record_alert_retry(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    actor: Uuid,
+    at: DateTime<Utc>,
+    alert_id: Uuid,
+    status: hotline_domain::outbox::OutboxStatus,
+) -> Result<(), StorageError> {
+    let changes = serde_json::json!({ "alert_id": alert_id, "status": { "before": "failed", "after": status.as_str() } });
+    record_event(conn, ticket_id, actor, at, EventAction::AlertRetried, &changes)
+}
+
 /// A ticket's audit trail, oldest first (ids are UUID v7, so they break ties in time order).
 pub fn list_events(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<EventRecord>, StorageError> {
     let rows: Vec<(String, String, NaiveDateTime, String, String, String, String)> = ticket_events::table

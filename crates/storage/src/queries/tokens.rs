@@ -108,25 +108,46 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
         .collect()
 }
 
+/// Why a token cannot be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    /// No such token.
+    #[error("token not found")]
+    NotFound,
+    /// Nobody could manage tokens afterwards without shell access.
+    #[error("the last active admin token cannot be revoked")]
+    LastAdmin,
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for RevokeError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => Self::NotFound,
+            other => Self::Storage(other.into()),
+        }
+    }
+}
+
 /// Revokes a token (keeping the first revocation time if already revoked). The last active admin
 /// token cannot be revoked: nobody could manage tokens afterwards without shell access.
-pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<TokenRecord, StorageError> {
+pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<TokenRecord, RevokeError> {
     let target =
         api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()?;
     if target.role == Role::Admin
         && target.revoked_at.is_none()
         && count_active_with_role(conn, Role::Admin)? <= 1
     {
-        return Err(StorageError::Conflict(
-            "this is the last active admin token; create another admin token before revoking it".to_owned(),
-        ));
+        return Err(RevokeError::LastAdmin);
     }
     diesel::update(
         api_tokens::table.filter(api_tokens::id.eq(id.to_string())).filter(api_tokens::revoked_at.is_null()),
     )
     .set(api_tokens::revoked_at.eq(db_time(at)))
     .execute(conn)?;
-    api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()
+    Ok(api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()?)
 }
 
 /// Number of unrevoked tokens with at least this role.

@@ -103,7 +103,7 @@ fn claims_lease_retry_and_give_up(storage: &Storage) {
     assert_eq!((retried.status, retried.max_attempts), (OutboxStatus::Pending, 4));
     assert_eq!(claim(storage, "worker-d", 5, 9), vec![ids[1]]);
     let refused = storage.write(|conn| outbox::retry(conn, ids[0], &policy, at(9)));
-    assert!(matches!(refused, Err(StorageError::Conflict(_))), "{refused:?}");
+    assert!(matches!(refused, Err(outbox::RetryError::NotFailed(OutboxStatus::Sent))), "{refused:?}");
     let alert = storage.read(|conn| outbox::get(conn, ids[0])).expect("get").expect("alert");
     assert!(
         alert.message_id.ends_with("@hotline.test")
