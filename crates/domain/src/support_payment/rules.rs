@@ -44,7 +44,8 @@ pub const SHIPPED_RULE_FILES: &[(&str, &str)] =
 pub const MAX_AMOUNT_YEN: i64 = 10_000_000;
 
 /// A condition of a payment that the institution fulfils by doing something, recorded as a fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Requirement {
     /// Notification to the MHLW (厚生労働省への届出).
     MhlwNotified,
@@ -65,7 +66,8 @@ wire_names!(Requirement, "requirements" {
 });
 
 /// A kind of case a rule set does not pay for, whatever else holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Exclusion {
     /// Caused by an insider (内部犯罪に起因した案件).
     Insider,
