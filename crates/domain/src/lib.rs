@@ -35,6 +35,7 @@ pub mod clocks;
 pub mod error;
 pub mod holidays;
 pub mod identifiers;
+pub mod incident_facts;
 pub mod institution;
 pub mod office_hours;
 pub mod outbox;
@@ -42,9 +43,11 @@ pub mod person;
 pub mod prefecture;
 pub mod referral;
 pub mod registry;
+pub mod regulatory;
 pub mod role;
 pub mod schedule;
 pub mod sla;
+pub mod support_payment;
 pub mod text;
 pub mod ticket;
 pub mod triage;
@@ -60,8 +63,12 @@ mod tests {
     use serde::de::IntoDeserializer;
     use serde::de::value::Error as DeError;
 
+    use crate::incident_facts::{Cause, PersonalDataLeak};
     use crate::outbox::Channel;
     use crate::referral::{ConsentGiver, ReferralAction, ReferralKind, ReferralStatus};
+    use crate::regulatory::{ClockStart, DeadlineKind, DeadlineStatus};
+    use crate::support_payment::rules::{Exclusion, Requirement};
+    use crate::support_payment::{ClaimAction, ClaimStatus, PaymentKind};
     use crate::triage::{Category, IncidentKind, Priority};
 
     /// For one enum using `wire_names!`: names are unique and non-empty, `parse(as_str(v)) == v` for
@@ -126,6 +133,33 @@ mod tests {
         check_wire_names!(ReferralAction, "action", ["accept", "complete", "decline", "cancel"]);
         check_wire_names!(ConsentGiver, "consent.given_by", ["member", "delegate"]);
         check_wire_names!(Channel, "channel", ["email", "webhook"]);
+        check_wire_names!(Cause, "cause", ["cyber_attack", "leak_not_attack", "other"]);
+        check_wire_names!(PersonalDataLeak, "personal_data_leak", ["no", "possible", "confirmed"]);
+        check_wire_names!(PaymentKind, "payment", ["cyber_attack", "personal_data_leak"]);
+        check_wire_names!(
+            ClaimStatus,
+            "status",
+            ["not_applicable", "pending_requirements", "ready_to_claim", "claimed", "paid", "rejected"]
+        );
+        check_wire_names!(ClaimAction, "action", ["claim", "pay", "reject"]);
+        check_wire_names!(
+            Requirement,
+            "requirements",
+            [
+                "mhlw_notified",
+                "ppc_preliminary_report",
+                "ppc_recurrence_prevention_report",
+                "victims_notified"
+            ]
+        );
+        check_wire_names!(Exclusion, "exclusions", ["insider", "not_member_institution"]);
+        check_wire_names!(
+            DeadlineKind,
+            "kind",
+            ["ppc_preliminary_report", "ppc_final_report", "mhlw_report"]
+        );
+        check_wire_names!(DeadlineStatus, "status", ["due", "done", "overdue"]);
+        check_wire_names!(ClockStart, "clock_start", ["aware_at", "first_call"]);
     }
 
     #[test]

@@ -197,6 +197,14 @@ pub enum EventAction {
     ReferralCancelled,
     /// A supervisor retried a failed alert.
     AlertRetried,
+    /// Incident facts (cause, dates, reports) were recorded or changed.
+    FactsRecorded,
+    /// A supervisor claimed the support payment.
+    SupportPaymentClaimed,
+    /// A supervisor recorded that the support payment was paid.
+    SupportPaymentPaid,
+    /// A supervisor recorded that the association refused the claim.
+    SupportPaymentRejected,
 }
 
 wire_names!(EventAction, "event" {
@@ -218,6 +226,10 @@ wire_names!(EventAction, "event" {
     ReferralDeclined => "referral.declined",
     ReferralCancelled => "referral.cancelled",
     AlertRetried => "alert.retried",
+    FactsRecorded => "facts.recorded",
+    SupportPaymentClaimed => "support_payment.claimed",
+    SupportPaymentPaid => "support_payment.paid",
+    SupportPaymentRejected => "support_payment.rejected",
 });
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use crate::ticket::EventAction;
 /// referral kind. The status transition is repeated under [`status_key`]; everything else (notes,
 /// reasons, names, consent, receipt numbers) stays in the API.
 pub const SHARED_CHANGE_KEYS: &[&str] =
-    &["call_id", "referral_id", "partner_id", "callback_id", "note_id", "alert_id", "kind"];
+    &["call_id", "referral_id", "partner_id", "callback_id", "note_id", "alert_id", "claim_id", "kind"];
 
 /// Under which key a webhook carries the event's status transition (`{"before", "after"}`), naming
 /// whose status it is: the referral's for a partner's answer or a cancellation, the alert's for a
-/// retried alert, the ticket's otherwise.
+/// retried alert, the support-payment claim's for a claim step, the ticket's otherwise.
 pub fn status_key(action: EventAction) -> &'static str {
     match action {
         EventAction::ReferralAccepted
@@ -26,6 +26,9 @@ pub fn status_key(action: EventAction) -> &'static str {
         | EventAction::ReferralDeclined
         | EventAction::ReferralCancelled => "referral_status",
         EventAction::AlertRetried => "alert_status",
+        EventAction::SupportPaymentClaimed
+        | EventAction::SupportPaymentPaid
+        | EventAction::SupportPaymentRejected => "claim_status",
         _ => "ticket_status",
     }
 }
@@ -245,6 +248,8 @@ mod tests {
         assert_eq!(status_key(EventAction::ReferralAccepted), "referral_status");
         assert_eq!(status_key(EventAction::ReferralCancelled), "referral_status");
         assert_eq!(status_key(EventAction::AlertRetried), "alert_status");
+        assert_eq!(status_key(EventAction::SupportPaymentRejected), "claim_status");
+        assert_eq!(status_key(EventAction::FactsRecorded), "ticket_status");
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     storage: Storage,
+    support_rules: Arc<hotline_domain::support_payment::RuleBook>,
+    deadline_policy: hotline_domain::regulatory::DeadlinePolicy,
     stop_worker: tokio::sync::watch::Sender<bool>,
     worker: tokio::task::JoinHandle<()>,
 }
@@ -104,6 +106,12 @@ impl Application {
         .context("creating the acknowledgement-link actor")?;
         warn_if_holiday_data_runs_out(clock.now());
         let webhooks = sync_webhooks(&settings, &storage, clock.now()).await?;
+        let support_rules = Arc::new(settings.support_rules()?);
+        let dates: Vec<String> =
+            support_rules.sets().iter().map(|set| set.effective_from.to_string()).collect();
+        tracing::info!(effective_from = ?dates, "support-payment rule sets loaded");
+        let deadline_policy = settings.deadline_policy()?;
+        resync_deadlines(&storage, deadline_policy, clock.now()).await?;
 
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -170,7 +178,7 @@ impl Application {
         let server = server.run();
         spawn_idempotency_purge(storage.clone(), purge_clock, settings.api.idempotency_retention_hours);
         tracing::info!(%address, "listening");
-        Ok(Application { server, address, storage, stop_worker, worker })
+        Ok(Application { server, address, storage, support_rules, deadline_policy, stop_worker, worker })
     }
 
     /// The bound address (useful with port 0).
@@ -181,6 +189,18 @@ impl Application {
     /// The storage the server uses, for tests that inspect the database.
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// The support-payment rule sets in force (built in and from the config directory), for the
+    /// assessment and claims (`hotline_storage::queries::support_payments`).
+    pub fn support_rules(&self) -> &Arc<hotline_domain::support_payment::RuleBook> {
+        &self.support_rules
+    }
+
+    /// The configured periods of the regulatory deadlines, for recording incident facts
+    /// (`hotline_storage::queries::incident_facts::record`).
+    pub fn deadline_policy(&self) -> hotline_domain::regulatory::DeadlinePolicy {
+        self.deadline_policy
     }
 
     /// A handle that stops the server gracefully.
@@ -245,6 +265,24 @@ async fn sync_webhooks(
     let sender =
         hotline_notify::WebhookSender::new(webhooks.secrets, timeout).context("setting up webhooks")?;
     Ok(Some(Arc::new(sender)))
+}
+
+/// Recomputes the stored regulatory deadlines with the configured periods, so a changed period applies
+/// to open cases too.
+async fn resync_deadlines(
+    storage: &Storage,
+    policy: hotline_domain::regulatory::DeadlinePolicy,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let syncing = storage.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        syncing.write(|conn| hotline_storage::queries::deadlines::resync(conn, &policy, now))
+    })
+    .await
+    .context("deadline resync task")?
+    .context("recomputing the regulatory deadlines")?;
+    tracing::info!(tickets = report.tickets, changed = report.changed, "regulatory deadlines checked");
+    Ok(())
 }
 
 /// Police desk hours depend on the shipped holiday data; say so well before it runs out.

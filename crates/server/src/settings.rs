@@ -40,11 +40,37 @@ pub struct Settings {
     pub ack: AckSettings,
     /// Signed webhooks to the desk software.
     pub webhooks: WebhooksSettings,
+    /// Where the support-payment rule sets come from.
+    pub support_payments: SupportPaymentsSettings,
+    /// The periods of the regulatory deadlines.
+    pub deadlines: DeadlinesSettings,
     /// Logging.
     pub log: LogSettings,
     /// The config directory the settings came from, to resolve relative paths.
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+/// `[support_payments]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportPaymentsSettings {
+    /// Directory of extra rule files (`*.toml`), relative to the config directory unless absolute.
+    pub rules_dir: std::path::PathBuf,
+}
+
+/// `[deadlines]`, in days after the awareness date (in Japan).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesSettings {
+    /// PPC preliminary report.
+    pub ppc_preliminary_days: u32,
+    /// PPC final report.
+    pub ppc_final_days: u32,
+    /// PPC final report when caused with wrongful intent.
+    pub ppc_final_wrongful_intent_days: u32,
+    /// MHLW report after an attack.
+    pub mhlw_report_days: u32,
 }
 
 /// `[alerts]`.
@@ -322,6 +348,8 @@ impl Settings {
         settings.schedule()?;
         settings.police_hours()?;
         settings.webhooks()?;
+        settings.deadline_policy()?;
+        settings.support_rules()?;
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
@@ -334,6 +362,65 @@ impl Settings {
         } else {
             self.config_dir.join(&self.alerts.templates_dir)
         }
+    }
+
+    /// The directory of extra support-payment rule files: absolute, or relative to the config directory.
+    pub fn support_rules_dir(&self) -> std::path::PathBuf {
+        if self.support_payments.rules_dir.is_absolute() {
+            self.support_payments.rules_dir.clone()
+        } else {
+            self.config_dir.join(&self.support_payments.rules_dir)
+        }
+    }
+
+    /// The support-payment rule sets: the ones compiled in, plus every `*.toml` file of the rules
+    /// directory (a file named like a built-in one replaces it). A broken file stops the start with its
+    /// path and line; so do two rule sets taking effect on the same date.
+    pub fn support_rules(&self) -> anyhow::Result<hotline_domain::support_payment::RuleBook> {
+        use hotline_domain::support_payment::rules::SHIPPED_RULE_FILES;
+        let mut files: Vec<(String, String, String)> = SHIPPED_RULE_FILES
+            .iter()
+            .map(|(name, text)| {
+                ((*name).to_owned(), format!("built-in config/support-payments/{name}"), (*text).to_owned())
+            })
+            .collect();
+        let dir = self.support_rules_dir();
+        if dir.is_dir() {
+            let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+                .with_context(|| format!("reading the support-payment rules directory {}", dir.display()))?
+                .map(|entry| entry.map(|entry| entry.path()))
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("reading the support-payment rules directory {}", dir.display()))?;
+            paths.retain(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"));
+            paths.sort();
+            for path in paths {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading the support-payment rule file {}", path.display()))?;
+                let shown = path.display().to_string();
+                match files.iter_mut().find(|(existing, ..)| *existing == name) {
+                    Some(file) => *file = (name, shown, text),
+                    None => files.push((name, shown, text)),
+                }
+            }
+        }
+        let named: Vec<(&str, &str)> =
+            files.iter().map(|(_, shown, text)| (shown.as_str(), text.as_str())).collect();
+        hotline_domain::support_payment::RuleBook::from_files(&named)
+            .map_err(|error| anyhow::anyhow!("support-payment rules: {error}"))
+    }
+
+    /// The periods of the regulatory deadlines, checked.
+    pub fn deadline_policy(&self) -> anyhow::Result<hotline_domain::regulatory::DeadlinePolicy> {
+        let d = &self.deadlines;
+        let policy = hotline_domain::regulatory::DeadlinePolicy {
+            ppc_preliminary_days: d.ppc_preliminary_days,
+            ppc_final_days: d.ppc_final_days,
+            ppc_final_wrongful_intent_days: d.ppc_final_wrongful_intent_days,
+            mhlw_report_days: d.mhlw_report_days,
+        };
+        policy.check().map_err(|error| anyhow::anyhow!("deadlines: {error}"))?;
+        Ok(policy)
     }
 
     /// The retry policy of alerts.
@@ -530,6 +617,78 @@ secret = "0123456789abcdef0123456789abcdef"
         assert!(error_of(&ftp).contains("scheme"), "{}", error_of(&ftp));
         let bad_name = DESK.replace("name = \"desk\"", "name = \"Desk Software\"");
         assert!(error_of(&bad_name).contains("webhooks.endpoints"), "{}", error_of(&bad_name));
+    }
+
+    /// The settings of a config directory with `files` (relative path, text), and the directory (alive
+    /// as long as the settings read from it).
+    fn load_dir(files: &[(&str, &str)]) -> anyhow::Result<(tempfile::TempDir, Settings)> {
+        let dir = tempfile::tempdir().expect("a temporary config directory");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("create directories");
+            std::fs::write(path, text).expect("write a config file");
+        }
+        let settings = Settings::load(dir.path(), None)?;
+        Ok((dir, settings))
+    }
+
+    const SHIPPED_RULES: &str = hotline_domain::support_payment::rules::SHIPPED_RULE_FILES[0].1;
+
+    #[test]
+    fn the_built_in_rule_set_and_deadline_periods_apply_by_default() {
+        let settings = load_with("").expect("defaults load");
+        let book = settings.support_rules().expect("rules");
+        let dates: Vec<String> = book.sets().iter().map(|set| set.effective_from.to_string()).collect();
+        assert_eq!(dates, ["2022-06-01"]);
+        assert_eq!(
+            settings.deadline_policy().expect("policy"),
+            hotline_domain::regulatory::DeadlinePolicy::default()
+        );
+    }
+
+    #[test]
+    fn a_revision_file_in_the_rules_directory_adds_a_rule_set() {
+        let revision =
+            SHIPPED_RULES.replace("effective_from = \"2022-06-01\"", "effective_from = \"2023-06-01\"");
+        let (_dir, settings) = load_dir(&[
+            ("support-payments/2023-06-01.toml", &revision),
+            ("support-payments/README.txt", "not a rule"),
+        ])
+        .expect("loads");
+        let book = settings.support_rules().expect("rules");
+        let dates: Vec<String> = book.sets().iter().map(|set| set.effective_from.to_string()).collect();
+        assert_eq!(dates, ["2022-06-01", "2023-06-01"]);
+    }
+
+    #[test]
+    fn a_file_named_like_the_built_in_one_replaces_it() {
+        let changed = SHIPPED_RULES.replace("amount_yen = 100000", "amount_yen = 100001");
+        let (_dir, settings) = load_dir(&[("support-payments/2022-06-01.toml", &changed)]).expect("loads");
+        let book = settings.support_rules().expect("rules");
+        assert_eq!(book.sets().len(), 1);
+        assert_eq!(book.sets()[0].cyber_attack.as_ref().map(|p| p.amount_yen), Some(100_001));
+    }
+
+    #[test]
+    fn a_broken_rule_file_stops_the_start_naming_the_file_and_the_line() {
+        let broken = SHIPPED_RULES.replace("min_days = 1", "min_days = 1\nmax_days = 3");
+        let line = broken.lines().position(|l| l.contains("max_days")).expect("line") + 1;
+        let error =
+            format!("{:#}", load_dir(&[("support-payments/2024-01-01.toml", &broken)]).expect_err("refused"));
+        assert!(error.contains("2024-01-01.toml") && error.contains(&format!("line {line}: ")), "{error}");
+        let twice = load_dir(&[("support-payments/copy.toml", SHIPPED_RULES)]).expect_err("same date");
+        assert!(format!("{twice:#}").contains("both take effect on 2022-06-01"), "{twice:#}");
+    }
+
+    #[test]
+    fn deadline_periods_are_checked() {
+        let error = error_of(
+            "[deadlines]\nppc_preliminary_days = 40\nppc_final_days = 30\nppc_final_wrongful_intent_days = 60\nmhlw_report_days = 1\n",
+        );
+        assert!(error.contains("deadlines: ppc_preliminary_days cannot be longer"), "{error}");
+        let settings = load_with("[deadlines]\nppc_preliminary_days = 3\nppc_final_days = 30\nppc_final_wrongful_intent_days = 60\nmhlw_report_days = 0\n").expect("loads");
+        let policy = settings.deadline_policy().expect("policy");
+        assert_eq!((policy.ppc_preliminary_days, policy.mhlw_report_days), (3, 0));
     }
 
     #[test]

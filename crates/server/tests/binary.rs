@@ -236,6 +236,35 @@ fn invalid_setting_stops_the_process_with_a_message_naming_it() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere.toml"));
 }
 
+#[test]
+fn a_broken_support_payment_rule_file_stops_the_start_naming_the_file_and_the_line() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.path().join("config");
+    std::fs::create_dir_all(config.join("support-payments")).expect("rules directory");
+    let shipped = std::fs::read_to_string(config_dir().join("support-payments/2022-06-01.toml"))
+        .expect("shipped rules");
+    let broken = shipped
+        .replace("effective_from = \"2022-06-01\"", "effective_from = \"2023-06-01\"")
+        .replace("requirements = [\"mhlw_notified\"]", "requirements = [\"mhlw_notifed\"]");
+    let line = broken.lines().position(|l| l.contains("mhlw_notifed")).expect("the typo") + 1;
+    std::fs::write(config.join("support-payments/2023-06-01.toml"), broken).expect("write the rule file");
+    let config_arg = config.display().to_string();
+    for command in ["serve", "migrate"] {
+        let output = sandbox
+            .hotline(&["--config", &config_arg, command])
+            .env("HOTLINE__SERVER__LISTEN", "127.0.0.1:0")
+            .output()
+            .expect("hotline runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{command} started with a broken rule file:\n{stderr}");
+        assert!(
+            stderr.contains("2023-06-01.toml") && stderr.contains(&format!("line {line}: ")),
+            "the message names the file and the line:\n{stderr}"
+        );
+        assert!(!sandbox.database_file().exists(), "nothing is opened before the rules are valid");
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Partner alerts survive a crash: the process is SIGKILLed with an alert pending, and the next one
 // delivers it, once, to a real SMTP server (hotline_notify::test_support).

@@ -298,6 +298,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The facts of an incident that decide its support payment and its regulatory deadlines.
+    incident_facts (ticket_id) {
+        ticket_id -> Text,
+        cause -> Nullable<Text>,
+        personal_data_leak -> Nullable<Text>,
+        systems_stopped -> Nullable<Bool>,
+        occurred_at -> Nullable<Timestamp>,
+        aware_at -> Nullable<Timestamp>,
+        days_closed -> Nullable<Integer>,
+        mhlw_notified_at -> Nullable<Timestamp>,
+        ppc_preliminary_report_at -> Nullable<Timestamp>,
+        ppc_final_report_at -> Nullable<Timestamp>,
+        victims_notified_at -> Nullable<Timestamp>,
+        insider_finding -> Nullable<Bool>,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// The one support-payment claim an incident may have (history in ticket_events).
+    support_claims (id) {
+        id -> Text,
+        ticket_id -> Text,
+        payment -> Text,
+        status -> Text,
+        amount_yen -> BigInt,
+        rule_set -> Text,
+        claimed_at -> Timestamp,
+        claimed_by -> Text,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Regulatory deadlines computed from the incident facts, rewritten whenever they change.
+    regulatory_deadlines (ticket_id, kind) {
+        ticket_id -> Text,
+        kind -> Text,
+        clock_start -> Text,
+        starts_at -> Timestamp,
+        period_days -> Integer,
+        due_date -> Text,
+        due_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        announced_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
 diesel::joinable!(tickets -> members (member_id));
@@ -319,6 +372,9 @@ diesel::joinable!(referrals -> tickets (ticket_id));
 diesel::joinable!(referrals -> partners (partner_id));
 diesel::joinable!(outbox -> tickets (ticket_id));
 diesel::joinable!(outbox -> webhook_endpoints (webhook_endpoint));
+diesel::joinable!(incident_facts -> tickets (ticket_id));
+diesel::joinable!(support_claims -> tickets (ticket_id));
+diesel::joinable!(regulatory_deadlines -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -339,4 +395,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     outbox,
     webhook_endpoints,
+    incident_facts,
+    support_claims,
+    regulatory_deadlines,
 );

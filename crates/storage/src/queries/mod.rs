@@ -3,11 +3,14 @@
 //! are records built from domain types, checked on the way out of the database.
 
 pub mod calls;
+pub mod deadlines;
 pub mod idempotency;
+pub mod incident_facts;
 pub mod lifecycle;
 pub mod outbox;
 pub mod partners;
 pub mod registry;
+pub mod support_payments;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;

@@ -10,5 +10,6 @@ mod errors;
 mod helpers;
 mod migrations;
 mod outbox;
+mod support_payments;
 mod transactions;
 mod webhooks;
