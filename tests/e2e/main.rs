@@ -9,6 +9,7 @@ mod helpers;
 
 mod ack;
 mod alerts;
+mod architecture;
 mod concurrency;
 mod idempotency;
 mod intake;

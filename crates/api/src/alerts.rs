@@ -16,8 +16,6 @@ use hotline_storage::queries::lifecycle::{FullTicket, ReferralRecord};
 use hotline_storage::queries::outbox::{self, NewAlert};
 use hotline_storage::queries::partners::PartnerRecord;
 
-use crate::problem::ApiError;
-
 /// How alerts are written and signed.
 pub struct AlertSettings {
     /// Loaded and checked templates.
@@ -78,6 +76,22 @@ fn ask(kind: AlertKind, referral: ReferralKind, language: Lang) -> &'static str 
     }
 }
 
+/// Why an alert could not be written; the change that caused it is rolled back.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    /// A template failed to render (they are test-rendered at start, so this is a bug).
+    #[error("rendering {kind} alert: {cause}")]
+    Render {
+        /// Which alert.
+        kind: &'static str,
+        /// The template engine's message.
+        cause: String,
+    },
+    /// The outbox write failed.
+    #[error(transparent)]
+    Storage(#[from] hotline_storage::StorageError),
+}
+
 /// Renders and enqueues one alert per partner address, in the caller's transaction.
 pub fn enqueue(
     conn: &mut DbConnection,
@@ -87,7 +101,7 @@ pub fn enqueue(
     note: Option<&str>,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AlertError> {
     let ticket = &subject.ticket.detail.header;
     let triage = subject.ticket.triage.as_ref().map(|record| &record.triage);
     let first_call = subject.ticket.detail.calls.first();
@@ -125,7 +139,7 @@ pub fn enqueue(
     let rendered = settings
         .templates
         .render(kind, settings.language, &context)
-        .map_err(|error| ApiError::Internal(format!("rendering {} alert: {error}", kind.as_str())))?;
+        .map_err(|error| AlertError::Render { kind: kind.as_str(), cause: error.to_string() })?;
     for recipient in &subject.partner.emails {
         let alert = NewAlert {
             channel: Channel::Email,

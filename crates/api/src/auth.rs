@@ -14,8 +14,8 @@ use hotline_storage::queries::tokens;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// Prefix of every token, so a leaked one is recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "hl_";

@@ -19,12 +19,12 @@ use hotline_storage::queries::tickets::{self, TicketKey};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::{Actor, Authorized, Operator, RequiredRole};
 use crate::extract::{IdempotencyKey, JsonRequest, RequestFingerprint, body_limit, read_json};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::precondition::{etag, required_version};
 use crate::problem::{ApiError, ReferralRefusalView};
+use crate::state::AppState;
 use crate::views::{OpenReferralView, TicketView, ViewContext};
 
 /// A path segment naming a ticket: its UUID or its reference (`HL-2026-000123`); anything else names

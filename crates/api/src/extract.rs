@@ -11,8 +11,8 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (or announces more).
 pub async fn read_body<S>(req: &HttpRequest, mut payload: S, limit: usize) -> Result<web::Bytes, ApiError>
@@ -259,4 +259,14 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// Checks a `limit` query parameter (1 to the configured maximum), with a default.
+pub fn page_limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = requested.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")))
+    }
 }

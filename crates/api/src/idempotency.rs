@@ -18,10 +18,10 @@ use hotline_storage::StorageError;
 use hotline_storage::db::DbConnection;
 use hotline_storage::queries::idempotency::{self, IdempotencyRecord};
 
-use crate::AppState;
 use crate::auth::Actor;
 use crate::extract::{IdempotencyKey, RequestFingerprint};
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// A response as stored for replay.
 #[derive(Debug, Clone, PartialEq, Eq)]

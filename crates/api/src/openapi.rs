@@ -13,13 +13,12 @@
 //! - `Idempotency-Key` on every POST under `/v1`, and `Idempotent-Replayed` on its success responses.
 //!
 //! docs/openapi.json is this document, committed; a test fails when they differ (run
-//! `cargo run -- openapi > docs/openapi.json` to update it), and `GET /openapi.json` serves it.
+//! `cargo run -- openapi > docs/openapi.json` to update it), and `GET /openapi.json` serves it
+//! (`routes::meta`). This module knows no route: `crate::app` hands it the route table.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, get};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
@@ -91,44 +90,78 @@ impl Modify for Security {
     }
 }
 
-/// The document, generated once per process.
-pub fn document() -> &'static Document {
-    static DOCUMENT: OnceLock<Document> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let (_, mut api) = actix_web::App::new()
-            .into_utoipa_app()
-            .openapi(ApiDoc::openapi())
-            .configure(crate::routes::configure)
-            .split_for_parts();
-        complete(&mut api);
-        api
-    })
+/// The generated document, and its JSON as served.
+pub struct ApiDocument {
+    document: Document,
+    json: String,
 }
 
-/// The document as served and committed: pretty JSON with a final newline.
-pub fn document_json() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        let mut text = document().to_pretty_json().unwrap_or_else(|error| {
+impl std::fmt::Debug for ApiDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiDocument").field("paths", &self.document.paths.paths.len()).finish_non_exhaustive()
+    }
+}
+
+impl ApiDocument {
+    /// The document.
+    pub fn get(&self) -> &Document {
+        &self.document
+    }
+
+    /// Pretty JSON with a final newline: what `/openapi.json` serves and docs/openapi.json holds.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The methods a request path takes (matching the documented templates), as `Allow` lists them;
+    /// empty when no route has the path.
+    pub fn methods_for(&self, path: &str) -> Vec<&'static str> {
+        let Some(item) = self
+            .document
+            .paths
+            .paths
+            .iter()
+            .find(|(template, _)| actix_web::dev::ResourceDef::new(template.as_str()).is_match(path))
+            .map(|(_, item)| item)
+        else {
+            return Vec::new();
+        };
+        [
+            (&item.get, "GET"),
+            (&item.head, "HEAD"),
+            (&item.post, "POST"),
+            (&item.put, "PUT"),
+            (&item.patch, "PATCH"),
+            (&item.delete, "DELETE"),
+            (&item.options, "OPTIONS"),
+        ]
+        .into_iter()
+        .filter(|(operation, _)| operation.is_some())
+        .map(|(_, name)| name)
+        .collect()
+    }
+}
+
+/// The document of the routes `register` registers, generated once per process (the first caller's
+/// routes: there is one route table).
+pub fn document(
+    register: fn(&mut utoipa_actix_web::service_config::ServiceConfig<'_>),
+) -> &'static ApiDocument {
+    static DOCUMENT: OnceLock<ApiDocument> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, mut document) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(register)
+            .split_for_parts();
+        complete(&mut document);
+        let mut json = document.to_pretty_json().unwrap_or_else(|error| {
             tracing::error!(%error, "the OpenAPI document cannot be serialised");
             "{}".to_owned()
         });
-        text.push('\n');
-        text
+        json.push('\n');
+        ApiDocument { document, json }
     })
-}
-
-/// This document.
-#[utoipa::path(
-    tag = "meta",
-    operation_id = "getOpenApi",
-    responses((status = 200, description = "The OpenAPI 3.1 document, generated from the code (as docs/openapi.json).", content_type = "application/json", body = Object)),
-)]
-#[get("/openapi.json")]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
-        .body(document_json())
 }
 
 /// The browsable reference at `/docs` (RapiDoc), which loads `/openapi.json`.
@@ -161,26 +194,6 @@ fn operation_mut<'a>(
         HttpMethod::Patch => item.patch.as_mut(),
         HttpMethod::Trace => item.trace.as_mut(),
     }
-}
-
-/// The methods a path template takes, as an `Allow` header lists them.
-pub fn methods_of(path: &str) -> Vec<&'static str> {
-    let Some(item) = document().paths.paths.get(path) else { return Vec::new() };
-    let mut methods = Vec::new();
-    for (method, name) in [
-        (&item.get, "GET"),
-        (&item.head, "HEAD"),
-        (&item.post, "POST"),
-        (&item.put, "PUT"),
-        (&item.patch, "PATCH"),
-        (&item.delete, "DELETE"),
-        (&item.options, "OPTIONS"),
-    ] {
-        if method.is_some() {
-            methods.push(name);
-        }
-    }
-    methods
 }
 
 /// The lowest role an operation needs, from its security requirement (`None`: no token).

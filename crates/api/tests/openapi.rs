@@ -21,7 +21,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, web};
 use hotline_api::alerts::AlertSettings;
-use hotline_api::openapi::document_json;
+use hotline_api::document_json;
 use hotline_api::problem::ProblemType;
 use hotline_api::{ApiConfig, AppState, SystemClock};
 use hotline_domain::role::Role;

@@ -79,7 +79,7 @@ pub enum RegistryCommand {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if matches!(cli.command, Some(Command::Openapi)) {
-        print!("{}", hotline_api::openapi::document_json());
+        print!("{}", hotline_api::document_json());
         return Ok(());
     }
     let settings = Settings::load(&cli.config, cli.environment.as_deref())?;

@@ -12,9 +12,9 @@ use hotline_storage::queries::tickets::{self, TicketHeader, TicketKey};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::ack::AckError;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// The built-in actor of answers given through acknowledgement links.
 pub const ACK_LINK_ACTOR: Uuid = Uuid::from_u128(0x01900000_0000_7000_8000_00000000ac01);
@@ -155,15 +155,30 @@ pub struct AckPath {
 #[get("/ack/{token}")]
 pub async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
-    let claim = match state.alerts.ack.verify(&token, state.clock.now()) {
-        Ok(claim) => claim,
-        Err(error) => return Ok(refusal(error)),
+    let loaded = match open_link(&state, &token, state.clock.now()).await? {
+        Ok(loaded) => loaded,
+        Err(page) => return Ok(page),
     };
-    let Some(loaded) = load(&state, claim.referral_id).await? else { return Ok(refusal(AckError::Tampered)) };
-    if loaded.referral.status != ReferralStatus::Requested {
-        return Ok(answered(&loaded.referral));
-    }
     Ok(page(StatusCode::OK, "ご依頼への回答 / Your answer", &form(&token, &loaded, &state, None)))
+}
+
+/// The referral a link names, still waiting for an answer; otherwise the page that says why not.
+async fn open_link(
+    state: &web::Data<AppState>,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<Loaded, HttpResponse>, ApiError> {
+    let claim = match state.alerts.ack.verify(token, now) {
+        Ok(claim) => claim,
+        Err(error) => return Ok(Err(refusal(error))),
+    };
+    let Some(loaded) = load(state, claim.referral_id).await? else {
+        return Ok(Err(refusal(AckError::Tampered)));
+    };
+    if loaded.referral.status != ReferralStatus::Requested {
+        return Ok(Err(answered(&loaded.referral)));
+    }
+    Ok(Ok(loaded))
 }
 
 /// The form as posted.
@@ -213,42 +228,41 @@ pub async fn answer(
 ) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let now = state.clock.now();
-    let claim = match state.alerts.ack.verify(&token, now) {
-        Ok(claim) => claim,
-        Err(error) => return Ok(refusal(error)),
+    let loaded = match open_link(&state, &token, now).await? {
+        Ok(loaded) => loaded,
+        Err(page) => return Ok(page),
     };
-    let Some(loaded) = load(&state, claim.referral_id).await? else { return Ok(refusal(AckError::Tampered)) };
-    if loaded.referral.status != ReferralStatus::Requested {
-        return Ok(answered(&loaded.referral));
-    }
     // A partner's browser always sends the form; anything else (another media type, a body too large,
     // broken encoding) gets the page again with its status, in the partner's language, not JSON.
-    let form_data = match form_data {
-        Ok(form_data) => form_data,
-        Err(error) => {
-            let status = error.as_response_error().status_code();
-            let body = form(
-                &token,
-                &loaded,
-                &state,
-                Some(
-                    "送信内容を読み取れませんでした。もう一度お試しください。 The form could not be read; please try again.",
-                ),
-            );
+    let (action, update) = match read_answer(form_data, &loaded) {
+        Ok(answer) => answer,
+        Err((status, message)) => {
+            let body = form(&token, &loaded, &state, Some(message));
             return Ok(page(status, "ご依頼への回答 / Your answer", &body));
         }
     };
+    record_answer(&state, &loaded, action, update, now).await
+}
+
+/// The partner's answer as the form gives it, or the status and message to show the form again with.
+fn read_answer(
+    form_data: Result<web::Form<AckForm>, actix_web::Error>,
+    loaded: &Loaded,
+) -> Result<(ReferralAction, ReferralUpdate), (StatusCode, &'static str)> {
+    let form_data = form_data.map_err(|error| {
+        (
+            error.as_response_error().status_code(),
+            "送信内容を読み取れませんでした。もう一度お試しください。 The form could not be read; please try again.",
+        )
+    })?;
     let action = match form_data.action.as_str() {
         "accept" => ReferralAction::Accept,
         "decline" => ReferralAction::Decline,
         _ => {
-            let body = form(
-                &token,
-                &loaded,
-                &state,
-                Some("引き受けるかお断りするかを選んでください。 Choose accept or decline."),
-            );
-            return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "ご依頼への回答 / Your answer", &body));
+            return Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "引き受けるかお断りするかを選んでください。 Choose accept or decline.",
+            ));
         }
     };
     let update = ReferralUpdate {
@@ -256,26 +270,32 @@ pub async fn answer(
         police_receipt_number: optional(&form_data.police_receipt_number),
         police_contact: optional(&form_data.police_contact),
     };
-    if hotline_domain::referral::check_receipt(
+    hotline_domain::referral::check_receipt(
         loaded.referral.kind,
         action,
         update.police_receipt_number.as_deref(),
     )
-    .is_err()
-    {
-        let body = form(
-            &token,
-            &loaded,
-            &state,
-            Some("引き受けの場合は受理番号をご記入ください。 A receipt number is required to accept."),
-        );
-        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "ご依頼への回答 / Your answer", &body));
-    }
+    .map_err(|_| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "引き受けの場合は受理番号をご記入ください。 A receipt number is required to accept.",
+        )
+    })?;
+    Ok((action, update))
+}
+
+/// Records the answer as the acknowledgement-link actor, at the ticket's current version (the partner
+/// has no ETag), and thanks the partner.
+async fn record_answer(
+    state: &web::Data<AppState>,
+    loaded: &Loaded,
+    action: ReferralAction,
+    update: ReferralUpdate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<HttpResponse, ApiError> {
     let storage = state.storage.clone();
-    let referral_id = claim.referral_id;
-    let ticket_id = loaded.ticket.id;
+    let (referral_id, ticket_id) = (loaded.referral.id, loaded.ticket.id);
     let outcome = web::block(move || {
-        // The partner has no ETag: read the current version in the transaction and act on it.
         storage.write(|conn| {
             let version = tickets::find_header(conn, &TicketKey::Id(ticket_id))?.map_or(0, |t| t.version);
             let change = Change {

@@ -10,12 +10,12 @@ use hotline_storage::queries::lifecycle;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
 use crate::auth::Authorized;
 use crate::change::TicketChange;
 use crate::extract::JsonRequest;
 use crate::precondition::{IfMatch, TicketPath};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{CallbackList, CallbackView, WithCallback};
 
 /// A promised callback.
@@ -112,7 +112,7 @@ pub async fn list_due(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let before = query.due_before.map_or(now, |at| at.with_timezone(&Utc));
-    let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
+    let limit = crate::extract::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let due = web::block(move || storage.read(|conn| lifecycle::callbacks_due_before(conn, before, limit)))
         .await??;

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::call::{CallForm, NewCall};
 use hotline_domain::ticket::reference_year;
 use hotline_storage::queries::calls::{self, LogCall, LogCallError};
@@ -11,12 +11,12 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::Authorized;
 use crate::change::parse_id;
 use crate::extract::{Idempotency, Json, JsonRequest};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{CallView, LoggedCallView};
 
 /// A call as the operator records it.
@@ -100,6 +100,25 @@ fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
 }
 
 impl CallRequest {
+    /// The call to log: parsed, and inside the service window.
+    fn command(&self, state: &AppState, actor: Uuid, now: DateTime<Utc>) -> Result<LogCall, ApiError> {
+        let tz = state.time_zone();
+        let call = NewCall::parse(&self.form(), now, state.config.max_clock_skew)?;
+        state
+            .schedule
+            .check(call.started_at)
+            .map_err(|outside| ApiError::OutsideServiceWindow(Box::new(outside), tz))?;
+        Ok(LogCall {
+            call,
+            call_id: Uuid::now_v7(),
+            actor,
+            now,
+            reference_prefix: state.config.reference_prefix.clone(),
+            reference_year: reference_year(now, tz),
+            repeat_caller_days: state.config.repeat_caller_days,
+        })
+    }
+
     fn form(&self) -> CallForm<'_> {
         CallForm {
             started_at: self.started_at,
@@ -139,21 +158,7 @@ pub async fn log_call(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let tz = state.time_zone();
-    let call = NewCall::parse(&body.value.form(), now, state.config.max_clock_skew)?;
-    state
-        .schedule
-        .check(call.started_at)
-        .map_err(|outside| ApiError::OutsideServiceWindow(Box::new(outside), tz))?;
-    let command = LogCall {
-        call,
-        call_id: Uuid::now_v7(),
-        actor: auth.actor.token_id,
-        now,
-        reference_prefix: state.config.reference_prefix.clone(),
-        reference_year: reference_year(now, tz),
-        repeat_caller_days: state.config.repeat_caller_days,
-    };
+    let command = body.value.command(&state, auth.actor.token_id, now)?;
     let view_state = state.clone();
     let role = auth.actor.role;
     write_once(

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, routes, web};
 
-use crate::AppState;
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{HealthView, ReadyView};
 
 /// The process is up

@@ -6,9 +6,9 @@ use hotline_storage::queries::registry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::auth::Authorized;
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{MemberList, MemberView};
 
 /// Query string of the member search.
@@ -44,7 +44,7 @@ pub async fn search_members(
     if text.is_empty() {
         return Err(ApiError::field("q", "q must not be empty"));
     }
-    let limit = crate::routes::page_limit(query.limit, 20, state.config.max_page_size)?;
+    let limit = crate::extract::page_limit(query.limit, 20, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let members = web::block(move || storage.read(|conn| registry::search(conn, &text, limit))).await??;
     Ok(HttpResponse::Ok().json(MemberList { members: members.iter().map(MemberView::new).collect() }))

@@ -3,11 +3,14 @@
 //! Everything under `/v1` needs a bearer token. No route module imports another: what they share lives
 //! in `crate::change`, `crate::extract`, `crate::views` and `crate::auth`.
 
+pub use meta::fallback;
+
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
 pub mod health;
 pub mod members;
+pub mod meta;
 pub mod notifications;
 pub mod partners;
 pub mod referrals;
@@ -16,9 +19,8 @@ pub mod status;
 pub mod tickets;
 pub mod tokens;
 
-use actix_web::http::header;
 use actix_web::middleware::from_fn;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -32,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     }))
     .service(health::healthz)
     .service(health::readyz)
-    .service(crate::openapi::openapi_json)
+    .service(meta::openapi_json)
     .service(ack::show)
     .service(ack::answer)
     .service(
@@ -72,35 +74,4 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(tokens::create_token)
             .service(tokens::revoke_token),
     );
-}
-
-/// What no route matched: 405 with `Allow` when the path exists with other methods, 404 otherwise.
-/// (Each route is registered with a method guard, so a wrong method falls through to here.)
-pub async fn fallback(req: HttpRequest) -> HttpResponse {
-    let path = req.path();
-    let allowed = crate::openapi::document()
-        .paths
-        .paths
-        .keys()
-        .find(|template| actix_web::dev::ResourceDef::new(template.as_str()).is_match(path))
-        .map(|template| crate::openapi::methods_of(template))
-        .unwrap_or_default();
-    if allowed.is_empty() {
-        return ApiError::NoRoute.error_response();
-    }
-    let mut response = ApiError::MethodNotAllowed(req.method().to_string()).error_response();
-    if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
-    response
-}
-
-/// Checks a `limit` query parameter (1 to the configured maximum), with a default.
-pub(crate) fn page_limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
-    let limit = requested.unwrap_or(default);
-    if (1..=max).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(ApiError::field("limit", format!("limit must be 1–{max}, got {limit}")))
-    }
 }

@@ -10,12 +10,12 @@ use hotline_storage::queries::tickets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::auth::{Authorized, Supervisor};
 use crate::change::parse_id;
 use crate::extract::{Empty, Idempotency, Json};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{AlertList, AlertView};
 
 /// Query of the alert list.
@@ -52,7 +52,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let status = query.status.as_deref().map(OutboxStatus::parse).transpose()?;
     let channel = query.channel.as_deref().map(Channel::parse).transpose()?;
-    let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
+    let limit = crate::extract::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
     let alerts =
         web::block(move || storage.read(|conn| outbox::list(conn, status, channel, limit))).await??;

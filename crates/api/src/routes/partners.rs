@@ -13,12 +13,12 @@ use hotline_storage::queries::partners::{self, DeleteError, PartnerDraft, Partne
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
 use crate::auth::{Admin, Authorized, Supervisor};
 use crate::change::parse_id;
 use crate::extract::{Idempotency, Json, JsonRequest, nullable};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{PartnerList, PartnerView};
 
 /// Query of the directory.

@@ -21,11 +21,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::change::{ReferralChange, TicketChange};
 use crate::extract::JsonRequest;
 use crate::precondition::{IfMatch, TicketPath};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{PoliceDeskView, ReferralView, WithReferral, office_hours_of};
 
 /// The member's consent to a referral.
@@ -214,28 +214,7 @@ pub async fn act(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| {
-                let (ticket, referral) =
-                    lifecycle::act_on_referral(conn, change, referral_id, action, &update)?;
-                if action == ReferralAction::Cancel {
-                    let partner =
-                        partners::get(conn, referral.partner_id)?.ok_or(ChangeError::ReferralNotFound)?;
-                    let kind = AlertKind::ReferralCancelled;
-                    let note = update.note.as_deref();
-                    enqueue_alerts(
-                        conn,
-                        &alert_state,
-                        kind,
-                        ticket.id,
-                        &referral,
-                        &partner,
-                        None,
-                        note,
-                        change.now,
-                    )?;
-                }
-                Ok((referral, ticket.priority))
-            },
+            move |conn, change, _| act_and_alert(conn, change, &alert_state, referral_id, action, &update),
             |ticket, (referral, priority), ctx| WithReferral {
                 ticket,
                 referral: ReferralView::new(referral, *priority, ctx),
@@ -260,6 +239,34 @@ impl ReferralActionRequest {
     }
 }
 
+/// Moves the referral on; a cancellation also alerts the partner, in the same transaction.
+fn act_and_alert(
+    conn: &mut DbConnection,
+    change: &lifecycle::Change,
+    state: &AppState,
+    referral_id: Uuid,
+    action: ReferralAction,
+    update: &ReferralUpdate,
+) -> Result<(ReferralRecord, Option<hotline_domain::triage::Priority>), ChangeError> {
+    let (ticket, referral) = lifecycle::act_on_referral(conn, change, referral_id, action, update)?;
+    if action == ReferralAction::Cancel {
+        let partner = partners::get(conn, referral.partner_id)?.ok_or(ChangeError::ReferralNotFound)?;
+        let kind = AlertKind::ReferralCancelled;
+        enqueue_alerts(
+            conn,
+            state,
+            kind,
+            ticket.id,
+            &referral,
+            &partner,
+            None,
+            update.note.as_deref(),
+            change.now,
+        )?;
+    }
+    Ok((referral, ticket.priority))
+}
+
 /// Writes the alerts of a referral change to the outbox, inside the change's transaction. A failure
 /// here rolls the change back: a referral is never recorded without its alerts.
 #[allow(clippy::too_many_arguments)]
@@ -278,5 +285,8 @@ fn enqueue_alerts(
     let subject = crate::alerts::AlertSubject { ticket: &full, referral, partner, hours };
     crate::alerts::enqueue(conn, &state.alerts, kind, &subject, note, state.time_zone(), now)
         .map(|_| ())
-        .map_err(|error| ChangeError::Storage(hotline_storage::StorageError::Other(error.to_string())))
+        .map_err(|error| match error {
+            crate::alerts::AlertError::Storage(error) => ChangeError::Storage(error),
+            render => ChangeError::Storage(hotline_storage::StorageError::Other(render.to_string())),
+        })
 }

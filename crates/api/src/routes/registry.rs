@@ -6,11 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use hotline_domain::registry::parse_registry_csv;
 use hotline_storage::queries::registry;
 
-use crate::AppState;
 use crate::auth::{Admin, Authorized};
 use crate::extract::{Idempotency, RequestFingerprint, read_body, require_media_type};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::ImportReportView;
 
 /// Import a registry CSV

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::AppState;
 use crate::auth::Authorized;
+use crate::state::AppState;
 use crate::time::{WindowView, display_time};
 use crate::views::HotlineStatusView;
 

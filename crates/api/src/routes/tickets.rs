@@ -16,12 +16,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::{Authorized, Supervisor};
 use crate::change::{TicketChange, ticket_key};
 use crate::extract::{Empty, JsonRequest};
 use crate::precondition::{IfMatch, TicketPath, etag};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{EventList, EventView, TicketList, TicketSummaryView, TicketView, WithNote};
 
 /// A ticket with everything on it
@@ -101,7 +101,7 @@ pub async fn list_tickets(
         statuses = TicketStatus::ALL.into_iter().filter(|s| s.accepts_follow_up()).collect();
     }
     let priority = query.priority.as_deref().map(Priority::parse).transpose()?;
-    let limit = crate::routes::page_limit(query.limit, 50, state.config.max_page_size)?;
+    let limit = crate::extract::page_limit(query.limit, 50, state.config.max_page_size)?;
     // Overdue filtering happens after loading, so it scans a wider window of open tickets.
     let filter = TicketFilter {
         statuses,

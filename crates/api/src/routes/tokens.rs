@@ -9,12 +9,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::auth::{Admin, Authorized, generate_token};
+use crate::auth::{Admin, Authorized, GeneratedToken, generate_token};
 use crate::change::parse_id;
 use crate::extract::{Idempotency, Json, JsonRequest};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::views::{CreatedTokenView, TokenList, TokenView};
 
 /// A token to create.
@@ -28,6 +28,28 @@ pub struct CreateTokenRequest {
 }
 
 impl JsonRequest for CreateTokenRequest {}
+
+impl CreateTokenRequest {
+    /// The token to store, and the secret to show once.
+    fn token(
+        &self,
+        creator: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(NewToken, GeneratedToken), ApiError> {
+        let name = hotline_domain::text::required_text("name", &self.name, 100)?;
+        let role = Role::parse(&self.role)?;
+        let generated = generate_token();
+        let token = NewToken {
+            id: Uuid::now_v7(),
+            name,
+            role,
+            token_hash: generated.hash.clone(),
+            created_at: now,
+            created_by: Some(creator),
+        };
+        Ok((token, generated))
+    }
+}
 
 /// List API tokens
 ///
@@ -68,18 +90,8 @@ pub async fn create_token(
     body: Json<CreateTokenRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = hotline_domain::text::required_text("name", &body.value.name, 100)?;
-    let role = Role::parse(&body.value.role)?;
-    let generated = generate_token();
     let now = state.clock.now();
-    let new_token = NewToken {
-        id: Uuid::now_v7(),
-        name,
-        role,
-        token_hash: generated.hash,
-        created_at: now,
-        created_by: Some(auth.actor.token_id),
-    };
+    let (new_token, generated) = body.value.token(auth.actor.token_id, now)?;
     let secret = generated.secret;
     let view_state = state.clone();
     let reader = auth.actor.role;

@@ -6,11 +6,12 @@ use hotline_domain::person::CallerRole;
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::verification::{ClaimField, VerificationOutcome};
 use hotline_storage::queries::calls::{CallRecord, LoggedCall};
+use hotline_storage::queries::tickets::RelatedTicket;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{PrefectureCodeView, RelatedTicketView, ViewContext};
+use super::context::{PrefectureCodeView, ViewContext};
 
 /// The institution as the caller gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -149,5 +150,36 @@ impl LoggedCallView {
                 possible_repeat_of: RelatedTicketView::list(&logged.possible_repeat_of, ctx),
             },
         }
+    }
+}
+
+/// An earlier ticket of the same caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RelatedTicketView {
+    /// Id.
+    pub id: Uuid,
+    /// Reference.
+    pub reference: String,
+    /// Status.
+    pub status: TicketStatus,
+    /// Its first call.
+    pub first_call_at: DateTime<FixedOffset>,
+    /// What matched: `member` or `institution`.
+    pub matched_on: String,
+}
+
+impl RelatedTicketView {
+    /// Shows the earlier tickets of a caller.
+    pub fn list(related: &[RelatedTicket], ctx: &ViewContext<'_>) -> Vec<Self> {
+        related
+            .iter()
+            .map(|ticket| Self {
+                id: ticket.id,
+                reference: ticket.reference.clone(),
+                status: ticket.status,
+                first_call_at: ctx.at(ticket.first_call_at),
+                matched_on: ticket.matched_on.clone(),
+            })
+            .collect()
     }
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{PrefectureCodeView, ViewContext};
-use crate::PoliceFallback;
+use super::context::{PrefectureCodeView, ViewContext};
+use crate::state::PoliceFallback;
 
 /// When a partner answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

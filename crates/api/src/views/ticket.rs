@@ -11,12 +11,15 @@ use hotline_domain::workflow::{TicketAction, allowed_actions};
 use hotline_storage::queries::lifecycle::{
     CallbackRecord, FullTicket, NoteRecord, ReferralRecord, TriageRecord,
 };
-use hotline_storage::queries::tickets::{EventRecord, RelatedTicket, TicketHeader};
+use hotline_storage::queries::tickets::{EventRecord, TicketHeader};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AlertView, CallView, DeadlineView, PartnerRef, PoliceDeskView, PrefectureCodeView, ViewContext};
+use super::alert::AlertView;
+use super::call::{CallView, RelatedTicketView};
+use super::context::{DeadlineView, PartnerRef, PrefectureCodeView, ViewContext};
+use super::partner::PoliceDeskView;
 
 fn times(ticket: &TicketHeader) -> TicketTimes {
     TicketTimes {
@@ -346,37 +349,6 @@ impl NoteView {
             created_at: ctx.at(note.created_at),
             created_by: note.created_by,
         }
-    }
-}
-
-/// An earlier ticket of the same caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RelatedTicketView {
-    /// Id.
-    pub id: Uuid,
-    /// Reference.
-    pub reference: String,
-    /// Status.
-    pub status: TicketStatus,
-    /// Its first call.
-    pub first_call_at: DateTime<FixedOffset>,
-    /// What matched: `member` or `institution`.
-    pub matched_on: String,
-}
-
-impl RelatedTicketView {
-    /// Shows the earlier tickets of a caller.
-    pub fn list(related: &[RelatedTicket], ctx: &ViewContext<'_>) -> Vec<Self> {
-        related
-            .iter()
-            .map(|ticket| Self {
-                id: ticket.id,
-                reference: ticket.reference.clone(),
-                status: ticket.status,
-                first_call_at: ctx.at(ticket.first_call_at),
-                matched_on: ticket.matched_on.clone(),
-            })
-            .collect()
     }
 }
 
