@@ -166,6 +166,11 @@ fn no_two_modules_of_the_api_crate_depend_on_each_other() {
 }
 
 #[test]
+fn no_two_modules_of_the_storage_crate_depend_on_each_other() {
+    assert_no_circle("storage");
+}
+
+#[test]
 fn the_circle_check_finds_a_circle() {
     let modules: BTreeMap<String, String> = [
         ("a".to_owned(), "use crate::b::thing;".to_owned()),

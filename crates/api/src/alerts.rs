@@ -12,9 +12,10 @@ use hotline_domain::outbox::{Channel, RetryPolicy};
 use hotline_domain::referral::ReferralKind;
 use hotline_notify::{AlertContext, AlertKind, Lang, Templates};
 use hotline_storage::db::DbConnection;
-use hotline_storage::queries::lifecycle::{FullTicket, ReferralRecord};
 use hotline_storage::queries::outbox::{self, NewAlert};
 use hotline_storage::queries::partners::PartnerRecord;
+use hotline_storage::queries::records::ReferralRecord;
+use hotline_storage::queries::ticket_view::FullTicket;
 
 /// How alerts are written and signed.
 pub struct AlertSettings {

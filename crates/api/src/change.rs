@@ -14,7 +14,8 @@ use hotline_domain::role::Role;
 use hotline_domain::ticket::TicketReference;
 use hotline_domain::workflow::TransitionError;
 use hotline_storage::db::DbConnection;
-use hotline_storage::queries::lifecycle::{self, Change, ChangeError};
+use hotline_storage::queries::change::{Change, ChangeError};
+use hotline_storage::queries::ticket_view;
 use hotline_storage::queries::tickets::{self, TicketKey};
 use serde::Serialize;
 use uuid::Uuid;
@@ -247,7 +248,7 @@ impl<B, R: RequiredRole> TicketChange<B, R> {
                 };
                 let change_data = Change { ticket_id, expected_version, actor: actor.token_id, role, now };
                 let outcome = change(conn, &change_data, &ctx).map_err(|error| change_error(error, role))?;
-                let full = lifecycle::full_ticket(conn, &TicketKey::Id(ticket_id))?
+                let full = ticket_view::full_ticket(conn, &TicketKey::Id(ticket_id))?
                     .ok_or_else(|| ApiError::NotFound("the ticket".into()))?;
                 Ok((TicketView::new(&full, &ctx), outcome))
             },
@@ -292,7 +293,7 @@ pub fn change_error(error: ChangeError, actual: Role) -> ApiError {
         ChangeError::UnknownAssignee(id) => ApiError::field("assignee", format!("no active token {id}")),
         ChangeError::Referral(refusal) => ApiError::ReferralNotAllowed(referral_refusal(&refusal)),
         ChangeError::Partner(problem) => {
-            use hotline_storage::queries::lifecycle::PartnerProblem as P;
+            use hotline_domain::referral::PartnerProblem as P;
             let reason = match &problem {
                 P::Missing => "partner-missing",
                 P::Unknown(_) => "partner-unknown",

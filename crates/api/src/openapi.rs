@@ -232,8 +232,33 @@ fn has_parameter(operation: &Operation, location: ParameterIn, name: Option<&str
     })
 }
 
+/// An untagged enum whose variants' shapes overlap (an audit event's payload: `{status}` of a start is
+/// part of `{status, resolution_summary}` of a resolution) is any of them, not exactly one: utoipa
+/// writes `oneOf`, which such a payload would fail.
+const ANY_OF: &[&str] = &["TicketEvent"];
+
+fn any_of(api: &mut Document) {
+    let Some(components) = api.components.as_mut() else { return };
+    for name in ANY_OF {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get(*name) {
+            let mut builder =
+                utoipa::openapi::schema::AnyOfBuilder::new().description(one_of.description.clone());
+            let mut seen = Vec::new();
+            for item in &one_of.items {
+                let key = serde_json::to_string(item).unwrap_or_default();
+                if !seen.contains(&key) {
+                    seen.push(key);
+                    builder = builder.item(item.clone());
+                }
+            }
+            components.schemas.insert((*name).to_owned(), RefOr::T(Schema::AnyOf(builder.build())));
+        }
+    }
+}
+
 /// Adds what operations of a kind share (see the module's documentation).
 fn complete(api: &mut Document) {
+    any_of(api);
     for (path, item) in api.paths.paths.iter_mut() {
         let under_v1 = path.starts_with("/v1/");
         for method in &METHODS {

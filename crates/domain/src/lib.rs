@@ -29,8 +29,10 @@ macro_rules! wire_names {
     };
 }
 
+pub mod audit;
 pub mod call;
 pub mod callback;
+pub mod changes;
 pub mod clocks;
 pub mod error;
 pub mod holidays;

@@ -3,6 +3,7 @@
 //! or their delegate), their name, and when. Each has its own small lifecycle.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::FieldError;
 use crate::person::Name;
@@ -170,6 +171,65 @@ pub enum ReferralRefusal {
     /// An unverified caller's serious incident needs a supervisor's confirmation first.
     #[error("the caller is not verified; a supervisor must confirm the caller before any referral")]
     CallerUnconfirmed,
+}
+
+/// What is wrong with the partner chosen for a referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartnerProblem {
+    /// Forensic and legal referrals name their partner.
+    Missing,
+    /// No partner with that id.
+    Unknown(Uuid),
+    /// A partner of another kind.
+    WrongKind {
+        /// The partner's kind.
+        partner: ReferralKind,
+        /// The referral's kind.
+        referral: ReferralKind,
+    },
+    /// Marked inactive.
+    Inactive(String),
+    /// Does not cover the institution's prefecture.
+    NotCovering {
+        /// Partner name.
+        partner: String,
+        /// Prefecture code.
+        prefecture: String,
+    },
+    /// No address to alert; names the partner so an admin knows what to fill in.
+    NoEmail {
+        /// Partner id.
+        id: Uuid,
+        /// Partner name.
+        name: String,
+    },
+    /// The prefecture has no police desk row.
+    NoPoliceDesk(String),
+}
+
+impl std::fmt::Display for PartnerProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => write!(f, "partner_id is required for forensic and legal referrals"),
+            Self::Unknown(id) => write!(f, "no partner {id}"),
+            Self::WrongKind { partner, referral } => {
+                write!(f, "the partner is a {} partner, not {}", partner.as_str(), referral.as_str())
+            }
+            Self::Inactive(name) => write!(f, "{name} is inactive"),
+            Self::NotCovering { partner, prefecture } => {
+                write!(f, "{partner} does not cover prefecture {prefecture}")
+            }
+            Self::NoEmail { id, name } => {
+                write!(
+                    f,
+                    "{name} has no email address: a supervisor or admin must add one first (PATCH /v1/partners/{id}, field emails)"
+                )
+            }
+            Self::NoPoliceDesk(prefecture) => {
+                write!(f, "no police desk is registered for prefecture {prefecture}")
+            }
+        }
+    }
 }
 
 /// What the referral rules need to know about a ticket.

@@ -7,29 +7,60 @@
 //! ticket through the API with its own token when it needs more, so a webhook that leaks (a log, a proxy,
 //! a wrong URL) gives away nothing about a caller, and what it says is never staler than the API.
 
+use chrono::{DateTime, SecondsFormat, Utc};
+use uuid::Uuid;
+
 use crate::FieldError;
+use crate::audit::{EventIds, TicketEvent};
 use crate::ticket::EventAction;
 
-/// Keys of an audit event's change record that a webhook repeats as they are: identifiers and the
-/// referral kind. The status transition is repeated under [`status_key`]; everything else (notes,
-/// reasons, names, consent, receipt numbers) stays in the API.
-pub const SHARED_CHANGE_KEYS: &[&str] =
-    &["call_id", "referral_id", "partner_id", "callback_id", "note_id", "alert_id", "claim_id", "kind"];
+/// What a webhook carries (the Standard Webhooks payload shape): the event's type, when it happened,
+/// and in `data` the ticket and the identifiers and status transition the event shares
+/// ([`TicketEvent::ids`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WebhookPayload {
+    /// The event's action, e.g. `ticket.triaged`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened, RFC 3339 in UTC with microseconds.
+    pub timestamp: String,
+    /// What it touched.
+    pub data: WebhookData,
+}
 
-/// Under which key a webhook carries the event's status transition (`{"before", "after"}`), naming
-/// whose status it is: the referral's for a partner's answer or a cancellation, the alert's for a
-/// retried alert, the support-payment claim's for a claim step, the ticket's otherwise.
-pub fn status_key(action: EventAction) -> &'static str {
-    match action {
-        EventAction::ReferralAccepted
-        | EventAction::ReferralCompleted
-        | EventAction::ReferralDeclined
-        | EventAction::ReferralCancelled => "referral_status",
-        EventAction::AlertRetried => "alert_status",
-        EventAction::SupportPaymentClaimed
-        | EventAction::SupportPaymentPaid
-        | EventAction::SupportPaymentRejected => "claim_status",
-        _ => "ticket_status",
+/// The ticket an event is about and what it shares of the event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WebhookData {
+    /// The audit event (also its id in `GET /v1/tickets/{id}/events`).
+    pub event_id: Uuid,
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// Its reference.
+    pub ticket_reference: String,
+    /// Identifiers, referral kind, status transition.
+    #[serde(flatten)]
+    pub shared: EventIds,
+}
+
+impl WebhookPayload {
+    /// The webhook of `event`, recorded as `event_id` on the ticket at `occurred_at`.
+    pub fn new(
+        event_id: Uuid,
+        event: &TicketEvent,
+        occurred_at: DateTime<Utc>,
+        ticket_id: Uuid,
+        ticket_reference: &str,
+    ) -> Self {
+        Self {
+            event_type: event.action().as_str().to_owned(),
+            timestamp: occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            data: WebhookData {
+                event_id,
+                ticket_id,
+                ticket_reference: ticket_reference.to_owned(),
+                shared: event.ids(),
+            },
+        }
     }
 }
 
@@ -242,23 +273,28 @@ mod tests {
     }
 
     #[test]
-    fn status_transitions_name_whose_status_they_are() {
-        assert_eq!(status_key(EventAction::TicketTriaged), "ticket_status");
-        assert_eq!(status_key(EventAction::ReferralRequested), "ticket_status");
-        assert_eq!(status_key(EventAction::ReferralAccepted), "referral_status");
-        assert_eq!(status_key(EventAction::ReferralCancelled), "referral_status");
-        assert_eq!(status_key(EventAction::AlertRetried), "alert_status");
-        assert_eq!(status_key(EventAction::SupportPaymentRejected), "claim_status");
-        assert_eq!(status_key(EventAction::FactsRecorded), "ticket_status");
-    }
-
-    #[test]
-    fn shared_keys_are_identifiers_and_the_referral_kind_only() {
-        for key in SHARED_CHANGE_KEYS {
-            assert!(key.ends_with("_id") || *key == "kind", "{key}");
-        }
-        for private in ["note", "decline_reason", "resolution_summary", "consent", "police_receipt_number"] {
-            assert!(!SHARED_CHANGE_KEYS.contains(&private), "{private}");
-        }
+    fn a_webhook_shares_ids_and_the_named_status_transition_and_never_a_note() {
+        use crate::audit::{Change, ReferralMoved};
+        use crate::referral::{ReferralAction, ReferralStatus};
+        let event = TicketEvent::ReferralMoved(ReferralMoved {
+            action: ReferralAction::Cancel,
+            referral_id: Uuid::from_u128(9),
+            status: Change::new(ReferralStatus::Accepted, ReferralStatus::Cancelled),
+            note: Some("依頼者の都合".to_owned()),
+            police_receipt_number: None,
+        });
+        let at = DateTime::parse_from_rfc3339("2026-11-20T01:02:03Z").expect("instant").with_timezone(&Utc);
+        let payload =
+            WebhookPayload::new(Uuid::from_u128(1), &event, at, Uuid::from_u128(2), "HL-2026-000001");
+        let json = serde_json::to_value(&payload).expect("json");
+        assert_eq!(json["type"], "referral.cancelled");
+        assert_eq!(json["timestamp"], "2026-11-20T01:02:03.000000Z");
+        assert_eq!(
+            json["data"]["referral_status"],
+            serde_json::json!({ "before": "accepted", "after": "cancelled" })
+        );
+        assert_eq!(json["data"]["referral_id"], Uuid::from_u128(9).to_string());
+        assert!(!json.to_string().contains("都合"), "{json}");
+        assert!(json["data"].get("ticket_status").is_none());
     }
 }

@@ -276,7 +276,7 @@ async fn resync_deadlines(
 ) -> anyhow::Result<()> {
     let syncing = storage.clone();
     let report = tokio::task::spawn_blocking(move || {
-        syncing.write(|conn| hotline_storage::queries::deadlines::resync(conn, &policy, now))
+        syncing.write(|conn| hotline_storage::queries::incident_facts::resync_deadlines(conn, &policy, now))
     })
     .await
     .context("deadline resync task")?

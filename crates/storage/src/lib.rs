@@ -5,6 +5,7 @@
 //! SQLite (`BEGIN IMMEDIATE`). Every call is blocking: callers run it inside `actix_web::web::block`.
 //! Errors come back as [`StorageError`], classified once in [`error`].
 
+pub mod columns;
 pub mod db;
 pub mod error;
 mod pool;

@@ -7,7 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus};
 use hotline_domain::role::Role;
-use hotline_storage::queries::lifecycle::{self, Change, ChangeError, ReferralRecord, ReferralUpdate};
+use hotline_storage::queries::change::{Change, ChangeError};
+use hotline_storage::queries::records::ReferralRecord;
+use hotline_storage::queries::referrals::{self, ReferralUpdate};
 use hotline_storage::queries::tickets::{self, TicketHeader, TicketKey};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -88,7 +90,7 @@ async fn load(state: &web::Data<AppState>, referral_id: Uuid) -> Result<Option<L
     let storage = state.storage.clone();
     let loaded = web::block(move || {
         storage.read(|conn| {
-            let Some(referral) = lifecycle::referral(conn, referral_id)? else { return Ok(None) };
+            let Some(referral) = referrals::referral(conn, referral_id)? else { return Ok(None) };
             let ticket = tickets::find_header(conn, &TicketKey::Id(referral.ticket_id))?;
             Ok(ticket.map(|ticket| Loaded { referral, ticket }))
         })
@@ -305,7 +307,7 @@ async fn record_answer(
                 role: Role::Operator,
                 now,
             };
-            lifecycle::act_on_referral(conn, &change, referral_id, action, &update)
+            referrals::act_on_referral(conn, &change, referral_id, action, &update)
         })
     })
     .await?;

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::callback::plan_callback;
 use hotline_domain::text::required_notes;
-use hotline_storage::queries::lifecycle;
+use hotline_storage::queries::callbacks;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -63,7 +63,7 @@ pub async fn promise(
             &state,
             StatusCode::CREATED,
             move |conn, change, _| {
-                lifecycle::promise_callback(conn, change, &plan, note.as_deref())
+                callbacks::promise_callback(conn, change, &plan, note.as_deref())
                     .map(|(_, callback)| (callback, plan.moved))
             },
             |ticket, (callback, moved), ctx| {
@@ -114,7 +114,7 @@ pub async fn list_due(
     let before = query.due_before.map_or(now, |at| at.with_timezone(&Utc));
     let limit = crate::extract::page_limit(query.limit, 50, state.config.max_page_size)?;
     let storage = state.storage.clone();
-    let due = web::block(move || storage.read(|conn| lifecycle::callbacks_due_before(conn, before, limit)))
+    let due = web::block(move || storage.read(|conn| callbacks::callbacks_due_before(conn, before, limit)))
         .await??;
     let ctx = state.views(auth.actor.role, now);
     Ok(HttpResponse::Ok()

@@ -6,7 +6,9 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::call::{CallForm, NewCall};
 use hotline_domain::ticket::reference_year;
-use hotline_storage::queries::calls::{self, LogCall, LogCallError};
+use hotline_domain::verification::verify;
+use hotline_storage::queries::calls::{self, LogCall, LogCallError, LoggedCall};
+use hotline_storage::queries::registry;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -166,13 +168,7 @@ pub async fn log_call(
         &auth.actor,
         key,
         body.fingerprint,
-        move |conn| {
-            calls::log_call(conn, &command).map_err(|error| match error {
-                LogCallError::TicketNotFound(id) => ApiError::NotFound(format!("ticket {id}")),
-                LogCallError::TicketNotOpen(status) => ApiError::TicketNotOpen(status),
-                LogCallError::Storage(error) => error.into(),
-            })
-        },
+        move |conn| log(conn, &command),
         move |logged| {
             let view = LoggedCallView::new(logged, &view_state.views(role, now));
             let location = Some(format!("/v1/calls/{}", logged.call.id));
@@ -181,6 +177,19 @@ pub async fn log_call(
         },
     )
     .await
+}
+
+/// Verifies the caller against the registry (the domain judges the claim against what the identifier
+/// finds) and logs the call, in the write transaction.
+fn log(conn: &mut hotline_storage::db::DbConnection, command: &LogCall) -> Result<LoggedCall, ApiError> {
+    let claim = &command.call.claim;
+    let candidate = registry::member_for_identifier(conn, &claim.identifier)?;
+    let verification = verify(claim, candidate.as_ref());
+    calls::log_call(conn, command, verification).map_err(|error| match error {
+        LogCallError::TicketNotFound(id) => ApiError::NotFound(format!("ticket {id}")),
+        LogCallError::TicketNotOpen(status) => ApiError::TicketNotOpen(status),
+        LogCallError::Storage(error) => error.into(),
+    })
 }
 
 /// One call

@@ -3,10 +3,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
+use hotline_domain::audit::{AlertRetried, Change, TicketEvent};
 use hotline_domain::outbox::{Channel, OutboxStatus};
 use hotline_domain::ticket::EventAction;
+use hotline_storage::queries::audit;
 use hotline_storage::queries::outbox::{self, RetryError};
-use hotline_storage::queries::tickets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -61,6 +62,27 @@ pub async fn list(
         .json(AlertList { notifications: alerts.iter().map(|a| AlertView::new(a, &ctx)).collect() }))
 }
 
+/// Gives a failed alert a fresh set of attempts and records it on the alert's ticket.
+fn retry_alert(
+    conn: &mut hotline_storage::db::DbConnection,
+    id: uuid::Uuid,
+    policy: &hotline_domain::outbox::RetryPolicy,
+    actor: uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<hotline_storage::queries::outbox::AlertRecord, ApiError> {
+    let alert = outbox::retry(conn, id, policy, now).map_err(|error| match error {
+        RetryError::NotFound => ApiError::NotFound(format!("notification {id}")),
+        RetryError::NotFailed(status) => ApiError::AlertNotFailed(status),
+        RetryError::Storage(error) => error.into(),
+    })?;
+    let retried = TicketEvent::AlertRetried(AlertRetried {
+        alert_id: alert.id,
+        status: Change::new(OutboxStatus::Failed, alert.status),
+    });
+    audit::record(conn, alert.ticket_id, actor, now, &retried)?;
+    Ok(alert)
+}
+
 /// An alert named in the path.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -103,15 +125,7 @@ pub async fn retry(
         &auth.actor,
         key,
         body.fingerprint,
-        move |conn| {
-            let alert = outbox::retry(conn, id, &policy, now).map_err(|error| match error {
-                RetryError::NotFound => ApiError::NotFound(format!("notification {id}")),
-                RetryError::NotFailed(status) => ApiError::AlertNotFailed(status),
-                RetryError::Storage(error) => error.into(),
-            })?;
-            tickets::record_alert_retry(conn, alert.ticket_id, actor_id, now, alert.id, alert.status)?;
-            Ok(alert)
-        },
+        move |conn| retry_alert(conn, id, &policy, actor_id, now),
         move |alert| {
             let view = AlertView::new(alert, &view_state.views(role, now));
             let response = StoredResponse::json(StatusCode::OK, &view, None)?;

@@ -12,10 +12,11 @@ use hotline_domain::text::required_notes;
 use hotline_domain::{FieldError, ValidationErrors};
 use hotline_notify::AlertKind;
 use hotline_storage::db::DbConnection;
-use hotline_storage::queries::lifecycle::{
-    self, ChangeError, ReferralRecord, ReferralRequest, ReferralUpdate,
-};
+use hotline_storage::queries::change::{Change, ChangeError};
 use hotline_storage::queries::partners::{self, PartnerRecord};
+use hotline_storage::queries::records::ReferralRecord;
+use hotline_storage::queries::referrals::{self, ReferralRequest, ReferralUpdate};
+use hotline_storage::queries::ticket_view;
 use hotline_storage::queries::tickets::TicketKey;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -123,7 +124,7 @@ pub async fn request_referral(
             &state,
             StatusCode::CREATED,
             move |conn, change, ctx| {
-                let (ticket, referral, partner) = lifecycle::request_referral(conn, change, &request)?;
+                let (ticket, referral, partner) = referrals::request_referral(conn, change, &request)?;
                 let police = referral.kind == ReferralKind::Police;
                 let hours = police.then(|| office_hours_of(&partner, ctx.police_hours));
                 let kind = if police { AlertKind::PoliceHandoff } else { AlertKind::ReferralRequested };
@@ -204,7 +205,7 @@ pub async fn act(
 ) -> Result<HttpResponse, ApiError> {
     let (referral_id, action) = (change.referral, change.action);
     let storage = state.storage.clone();
-    let referral = web::block(move || storage.read(|conn| lifecycle::referral(conn, referral_id)))
+    let referral = web::block(move || storage.read(|conn| referrals::referral(conn, referral_id)))
         .await??
         .ok_or_else(|| ApiError::NotFound(format!("referral {referral_id}")))?;
     let (change, body) = change.on_ticket(referral.ticket_id);
@@ -242,13 +243,13 @@ impl ReferralActionRequest {
 /// Moves the referral on; a cancellation also alerts the partner, in the same transaction.
 fn act_and_alert(
     conn: &mut DbConnection,
-    change: &lifecycle::Change,
+    change: &Change,
     state: &AppState,
     referral_id: Uuid,
     action: ReferralAction,
     update: &ReferralUpdate,
 ) -> Result<(ReferralRecord, Option<hotline_domain::triage::Priority>), ChangeError> {
-    let (ticket, referral) = lifecycle::act_on_referral(conn, change, referral_id, action, update)?;
+    let (ticket, referral) = referrals::act_on_referral(conn, change, referral_id, action, update)?;
     if action == ReferralAction::Cancel {
         let partner = partners::get(conn, referral.partner_id)?.ok_or(ChangeError::ReferralNotFound)?;
         let kind = AlertKind::ReferralCancelled;
@@ -281,7 +282,7 @@ fn enqueue_alerts(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), ChangeError> {
-    let full = lifecycle::full_ticket(conn, &TicketKey::Id(ticket_id))?.ok_or(ChangeError::NotFound)?;
+    let full = ticket_view::full_ticket(conn, &TicketKey::Id(ticket_id))?.ok_or(ChangeError::NotFound)?;
     let subject = crate::alerts::AlertSubject { ticket: &full, referral, partner, hours };
     crate::alerts::enqueue(conn, &state.alerts, kind, &subject, note, state.time_zone(), now)
         .map(|_| ())

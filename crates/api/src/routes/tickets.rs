@@ -10,8 +10,9 @@ use hotline_domain::text::required_notes;
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::triage::{IncidentFacts, Priority, Triage, TriageForm};
 use hotline_domain::workflow::TicketAction;
-use hotline_storage::queries::lifecycle::{self, TicketFilter};
+use hotline_storage::queries::ticket_view::{self, TicketFilter};
 use hotline_storage::queries::tickets;
+use hotline_storage::queries::{audit, notes, triage as triage_queries, workflow};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -44,7 +45,7 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
     let storage = state.storage.clone();
-    let full = web::block(move || storage.read(|conn| lifecycle::full_ticket(conn, &key))).await??;
+    let full = web::block(move || storage.read(|conn| ticket_view::full_ticket(conn, &key))).await??;
     let full = full.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(full.detail.header.version)))
@@ -110,7 +111,7 @@ pub async fn list_tickets(
         limit: if overdue { 10_000 } else { limit },
     };
     let storage = state.storage.clone();
-    let rows = web::block(move || storage.read(|conn| lifecycle::list_tickets(conn, &filter))).await??;
+    let rows = web::block(move || storage.read(|conn| ticket_view::list_tickets(conn, &filter))).await??;
     let ctx = state.views(auth.actor.role, state.clock.now());
     let tickets: Vec<TicketSummaryView> = rows
         .iter()
@@ -141,7 +142,7 @@ pub async fn list_events(
     let storage = state.storage.clone();
     let events = web::block(move || {
         storage.read(|conn| match tickets::find_header(conn, &key)? {
-            Some(ticket) => tickets::list_events(conn, ticket.id).map(Some),
+            Some(ticket) => audit::list(conn, ticket.id).map(Some),
             None => Ok(None),
         })
     })
@@ -259,7 +260,7 @@ pub async fn triage(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::triage(conn, change, &decision),
+            move |conn, change, _| triage_queries::triage(conn, change, &decision),
             ticket_only,
         )
         .await
@@ -287,7 +288,7 @@ pub async fn start(
         .run(
             &state,
             StatusCode::OK,
-            |conn, change, _| lifecycle::apply(conn, change, TicketAction::Start),
+            |conn, change, _| workflow::apply(conn, change, TicketAction::Start),
             ticket_only,
         )
         .await
@@ -315,7 +316,7 @@ pub async fn close(
         .run(
             &state,
             StatusCode::OK,
-            |conn, change, _| lifecycle::apply(conn, change, TicketAction::Close),
+            |conn, change, _| workflow::apply(conn, change, TicketAction::Close),
             ticket_only,
         )
         .await
@@ -336,7 +337,7 @@ pub async fn close(
 )]
 #[post("/tickets/{id}/take")]
 pub async fn take(change: TicketChange<Empty>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    change.run(&state, StatusCode::OK, |conn, change, _| lifecycle::take(conn, change), ticket_only).await
+    change.run(&state, StatusCode::OK, |conn, change, _| workflow::take(conn, change), ticket_only).await
 }
 
 /// Whom to assign the ticket to.
@@ -374,7 +375,7 @@ pub async fn assign(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::assign(conn, change, assignee),
+            move |conn, change, _| workflow::assign(conn, change, assignee),
             ticket_only,
         )
         .await
@@ -413,7 +414,7 @@ pub async fn add_note(
         .run(
             &state,
             StatusCode::CREATED,
-            move |conn, change, _| lifecycle::add_note(conn, change, &text).map(|(_, note)| note.id),
+            move |conn, change, _| notes::add_note(conn, change, &text).map(|(_, note)| note.id),
             |ticket, note_id, _| WithNote { ticket, note_id: *note_id },
         )
         .await
@@ -453,7 +454,7 @@ pub async fn resolve(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::resolve(conn, change, &text),
+            move |conn, change, _| workflow::resolve(conn, change, &text),
             ticket_only,
         )
         .await
@@ -493,7 +494,7 @@ pub async fn decline(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::decline(conn, change, &text),
+            move |conn, change, _| workflow::decline(conn, change, &text),
             ticket_only,
         )
         .await
@@ -522,7 +523,7 @@ pub async fn reopen(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::reopen(conn, change, &text),
+            move |conn, change, _| workflow::reopen(conn, change, &text),
             ticket_only,
         )
         .await
@@ -561,7 +562,7 @@ pub async fn confirm_caller(
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| lifecycle::confirm_caller(conn, change, &text),
+            move |conn, change, _| workflow::confirm_caller(conn, change, &text),
             ticket_only,
         )
         .await

@@ -2,16 +2,17 @@
 //! queue's summary rows; and the change responses, which are the ticket plus what the change created.
 
 use chrono::{DateTime, FixedOffset};
+use hotline_domain::audit::TicketEvent;
 use hotline_domain::clocks::{ReferralTimes, TicketTimes, is_overdue, referral_deadline, ticket_deadlines};
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus, referral_actions};
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::triage::{Category, IncidentKind, Priority};
 use hotline_domain::verification::VerificationOutcome;
 use hotline_domain::workflow::{TicketAction, allowed_actions};
-use hotline_storage::queries::lifecycle::{
-    CallbackRecord, FullTicket, NoteRecord, ReferralRecord, TriageRecord,
-};
-use hotline_storage::queries::tickets::{EventRecord, TicketHeader};
+use hotline_storage::queries::audit::EventRecord;
+use hotline_storage::queries::records::{CallbackRecord, NoteRecord, ReferralRecord, TriageRecord};
+use hotline_storage::queries::ticket_view::FullTicket;
+use hotline_storage::queries::tickets::TicketHeader;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -570,9 +571,10 @@ pub struct EventActorView {
 }
 
 /// One entry of a ticket's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "StoredEventView")]
 pub struct EventView {
-    /// Id (also the `webhook-id` family's event id).
+    /// Id (also the `event_id` of its webhooks).
     pub id: Uuid,
     /// When.
     pub occurred_at: DateTime<FixedOffset>,
@@ -580,9 +582,28 @@ pub struct EventView {
     pub actor: EventActorView,
     /// What, e.g. `ticket.triaged`.
     pub action: String,
-    /// What changed: `before`/`after` pairs and the values the action recorded.
-    #[schema(value_type = Object)]
-    pub changes: serde_json::Value,
+    /// What changed: the values before and after, and the ids of what the change touched; its shape
+    /// is the action's.
+    pub changes: TicketEvent,
+}
+
+/// An event as it travels, before `action` says how to read `changes`.
+#[derive(Deserialize)]
+struct StoredEventView {
+    id: Uuid,
+    occurred_at: DateTime<FixedOffset>,
+    actor: EventActorView,
+    action: String,
+    changes: serde_json::Value,
+}
+
+impl TryFrom<StoredEventView> for EventView {
+    type Error = hotline_domain::audit::StoredEventError;
+
+    fn try_from(raw: StoredEventView) -> Result<Self, Self::Error> {
+        let changes = TicketEvent::from_stored(&raw.action, &raw.changes.to_string())?;
+        Ok(Self { id: raw.id, occurred_at: raw.occurred_at, actor: raw.actor, action: raw.action, changes })
+    }
 }
 
 impl EventView {
@@ -592,14 +613,14 @@ impl EventView {
             id: event.id,
             occurred_at: ctx.at(event.occurred_at),
             actor: EventActorView { token_id: event.actor_token_id, name: event.actor_name.clone() },
-            action: event.action.clone(),
-            changes: event.changes.clone(),
+            action: event.event.action().as_str().to_owned(),
+            changes: event.event.clone(),
         }
     }
 }
 
 /// A ticket's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventList {
     /// Oldest first.
     pub events: Vec<EventView>,

@@ -19,6 +19,7 @@ use crate::role::Role;
 
 /// Where a support payment stands for one incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     /// An exclusion applies: nothing is paid (derived).

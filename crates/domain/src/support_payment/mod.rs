@@ -26,6 +26,7 @@ pub use rules::{RuleBook, RuleBookError, RuleSet, RuleSetError};
 
 /// The two payments of the scheme; they are mutually exclusive (「両方を受け取ることはできず」).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentKind {
     /// サイバー攻撃一時支援金: a cyber attack, including a leak caused by one.

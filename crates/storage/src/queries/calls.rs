@@ -1,20 +1,20 @@
-//! Logging a call: verification against the registry, a new ticket with a gap-free reference (or a
-//! follow-up on an open one), repeat-caller links and the audit event, all in the caller's transaction.
+//! Logging a call as the domain verified it: a new ticket with a gap-free reference (or a follow-up on
+//! an open one), repeat-caller links and the audit event, all in the caller's transaction.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hotline_domain::audit::{CallLogged, Change, Opened, TicketEvent};
 use hotline_domain::call::NewCall;
 use hotline_domain::identifiers::IdentifierKind;
 use hotline_domain::person::CallerRole;
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::text::match_key;
-use hotline_domain::ticket::{EventAction, TicketReference, TicketStatus, repeat_caller_since};
-use hotline_domain::verification::{ClaimField, Verification, VerificationOutcome, verify};
-use serde_json::json;
+use hotline_domain::ticket::{TicketReference, TicketStatus, repeat_caller_since};
+use hotline_domain::verification::{ClaimField, Verification, VerificationOutcome};
 use uuid::Uuid;
 
-use crate::queries::lifecycle::complete_next_callback;
-use crate::queries::registry::member_for_identifier;
+use crate::queries::audit;
+use crate::queries::callbacks::complete_next_callback;
 use crate::queries::tickets::{self, RelatedTicket, TicketKey, TicketRow};
 use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
 use crate::schema::calls;
@@ -182,12 +182,14 @@ impl CallRow {
     }
 }
 
-/// Logs a call in the caller's transaction: verifies it, then opens a ticket or follows one up.
-pub fn log_call(conn: &mut DbConnection, command: &LogCall) -> Result<LoggedCall, LogCallError> {
-    let call = &command.call;
-    let member = member_for_identifier(conn, &call.claim.identifier)?;
-    let verification = verify(&call.claim, member.as_ref());
-    match call.ticket_id {
+/// Logs a call in the caller's transaction, verified as the domain judged it (see
+/// `registry::member_for_identifier` for what it judges by): opens a ticket or follows one up.
+pub fn log_call(
+    conn: &mut DbConnection,
+    command: &LogCall,
+    verification: Verification,
+) -> Result<LoggedCall, LogCallError> {
+    match command.call.ticket_id {
         Some(ticket_id) => follow_up(conn, command, ticket_id, verification),
         None => open_ticket(conn, command, verification),
     }
@@ -207,20 +209,14 @@ fn follow_up(
     let record = insert_call(conn, command, ticket.id, verification, true)?;
     let completed_callback = complete_next_callback(conn, ticket.id, record.id, command.now)?;
     let version = tickets::touch(conn, ticket.id, command.now)?;
-    tickets::record_event(
-        conn,
-        ticket.id,
-        command.actor,
-        command.now,
-        EventAction::CallLogged,
-        &json!({
-            "call_id": record.id,
-            "started_at": record.started_at,
-            "verification": record.verification.outcome,
-            "completed_callback": completed_callback,
-            "version": { "before": ticket.version, "after": version },
-        }),
-    )?;
+    let event = TicketEvent::CallLogged(CallLogged {
+        call_id: record.id,
+        started_at: record.started_at,
+        verification: record.verification.outcome,
+        completed_callback,
+        version: Change::new(ticket.version, version),
+    });
+    audit::record(conn, ticket.id, command.actor, command.now, &event)?;
     let possible_repeat_of = tickets::related(conn, ticket.id)?;
     Ok(LoggedCall {
         call: record,
@@ -280,20 +276,14 @@ fn open_ticket(
     )?;
     let record = insert_call(conn, command, ticket_id, verification, false)?;
     tickets::link_repeats(conn, ticket_id, &possible_repeat_of)?;
-    tickets::record_event(
-        conn,
-        ticket_id,
-        command.actor,
-        command.now,
-        EventAction::TicketOpened,
-        &json!({
-            "reference": reference.to_string(),
-            "status": { "before": null, "after": TicketStatus::New.as_str() },
-            "call_id": record.id,
-            "verification": record.verification.outcome,
-            "possible_repeat_of": possible_repeat_of.iter().map(|t| t.reference.clone()).collect::<Vec<_>>(),
-        }),
-    )?;
+    let event = TicketEvent::Opened(Opened {
+        reference: reference.to_string(),
+        status: Change::new(None, Some(TicketStatus::New)),
+        call_id: record.id,
+        verification: record.verification.outcome,
+        possible_repeat_of: possible_repeat_of.iter().map(|t| t.reference.clone()).collect(),
+    });
+    audit::record(conn, ticket_id, command.actor, command.now, &event)?;
     Ok(LoggedCall {
         call: record,
         ticket: TicketSummary {

@@ -21,7 +21,7 @@ use hotline_domain::regulatory::{
 };
 use uuid::Uuid;
 
-use crate::queries::{corrupt, incident_facts, parse_uuid};
+use crate::queries::{corrupt, parse_uuid};
 use crate::schema::{regulatory_deadlines, tickets};
 use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
 
@@ -185,26 +185,6 @@ pub struct ResyncReport {
     pub tickets: usize,
     /// Tickets whose deadlines changed.
     pub changed: usize,
-}
-
-/// Recomputes the deadlines of every ticket with facts under `policy` (after the periods changed in
-/// the configuration). Run it in a write transaction; it reads every facts row, a few thousand at most.
-pub fn resync(
-    conn: &mut DbConnection,
-    policy: &DeadlinePolicy,
-    now: DateTime<Utc>,
-) -> Result<ResyncReport, StorageError> {
-    let rows = incident_facts::all_rows(conn)?;
-    let mut report = ResyncReport { tickets: rows.len(), changed: 0 };
-    for row in rows {
-        let ticket_id = parse_uuid("incident_facts.ticket_id", &row.ticket_id)?;
-        let first_call: NaiveDateTime =
-            tickets::table.find(&row.ticket_id).select(tickets::first_call_at).first(conn)?;
-        if rewrite(conn, ticket_id, utc(first_call), &row.facts()?, policy, now)? {
-            report.changed += 1;
-        }
-    }
-    Ok(report)
 }
 
 /// Which deadlines to list.

@@ -1,20 +1,21 @@
 //! The incident facts of a ticket (cause, dates, reports made) that decide its support payment and its
-//! regulatory deadlines. Recording follows the lifecycle pattern: lock the ticket at the client's version
+//! regulatory deadlines. Recording follows the pattern of every ticket change: lock the ticket at the client's version
 //! (If-Match), let the domain apply and check the update, write the facts and the deadlines computed from
 //! them, bump the version, and append a `facts.recorded` event with the facts before and after.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hotline_domain::ValidationErrors;
+use hotline_domain::audit::{Change as Transition, FactsRecorded, TicketEvent};
 use hotline_domain::incident_facts::{CaseFacts, Cause, FactsUpdate, FactsUpdateForm, PersonalDataLeak};
 use hotline_domain::regulatory::DeadlinePolicy;
 use hotline_domain::support_payment::ClaimRefusal;
-use hotline_domain::ticket::EventAction;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::queries::audit;
+use crate::queries::change::Change;
 use crate::queries::deadlines;
-use crate::queries::lifecycle::Change;
 use crate::queries::tickets::{self, LockError, TicketHeader, TicketKey};
 use crate::queries::{corrupt, parse_uuid};
 use crate::schema::incident_facts;
@@ -207,24 +208,39 @@ pub fn record(
     let stored = row.facts()?;
     deadlines::rewrite(conn, ticket.id, ticket.first_call_at, &stored, policy, change.now)?;
     tickets::touch(conn, ticket.id, change.now)?;
-    let changes = json!({
-        "changed": update.changed,
-        "facts": {
-            "before": pick(&current, &update.changed),
-            "after": pick(&stored, &update.changed),
-        },
+    let event = TicketEvent::FactsRecorded(FactsRecorded {
+        changed: update.changed.iter().map(|name| (*name).to_owned()).collect(),
+        facts: Transition::new(pick(&current, &update.changed), pick(&stored, &update.changed)),
     });
-    tickets::record_event(conn, ticket.id, change.actor, change.now, EventAction::FactsRecorded, &changes)?;
+    audit::record(conn, ticket.id, change.actor, change.now, &event)?;
     let ticket = tickets::find_header(conn, &TicketKey::Id(ticket.id))?.ok_or(CaseError::NotFound)?;
     Ok(FactsChange { ticket, facts: stored, changed: update.changed })
 }
 
 /// The named facts as JSON, for the audit event.
-fn pick(facts: &CaseFacts, names: &[&str]) -> Value {
+fn pick(facts: &CaseFacts, names: &[&str]) -> Map<String, Value> {
     let all = serde_json::to_value(facts).unwrap_or(Value::Null);
-    let mut out = Map::new();
-    for name in names {
-        out.insert((*name).to_owned(), all.get(*name).cloned().unwrap_or(Value::Null));
+    names.iter().map(|name| ((*name).to_owned(), all.get(*name).cloned().unwrap_or(Value::Null))).collect()
+}
+
+/// Recomputes the deadlines of every ticket with facts under `policy` (after the periods changed in
+/// the configuration). Run it in a write transaction; it reads every facts row, a few thousand at most.
+pub fn resync_deadlines(
+    conn: &mut DbConnection,
+    policy: &DeadlinePolicy,
+    now: DateTime<Utc>,
+) -> Result<deadlines::ResyncReport, StorageError> {
+    let rows = all_rows(conn)?;
+    let mut report = deadlines::ResyncReport { tickets: rows.len(), changed: 0 };
+    for row in rows {
+        let ticket_id = parse_uuid("incident_facts.ticket_id", &row.ticket_id)?;
+        let first_call: NaiveDateTime = crate::schema::tickets::table
+            .find(&row.ticket_id)
+            .select(crate::schema::tickets::first_call_at)
+            .first(conn)?;
+        if deadlines::rewrite(conn, ticket_id, utc(first_call), &row.facts()?, policy, now)? {
+            report.changed += 1;
+        }
     }
-    Value::Object(out)
+    Ok(report)
 }

@@ -2,18 +2,26 @@
 //! inside one [`crate::Storage::write`] transaction. Rows are private structs; what leaves this crate
 //! are records built from domain types, checked on the way out of the database.
 
+pub mod audit;
+pub mod callbacks;
 pub mod calls;
+pub mod change;
 pub mod deadlines;
 pub mod idempotency;
 pub mod incident_facts;
-pub mod lifecycle;
+pub mod notes;
 pub mod outbox;
 pub mod partners;
+pub mod records;
+pub mod referrals;
 pub mod registry;
 pub mod support_payments;
+pub mod ticket_view;
 pub mod tickets;
 pub mod tokens;
+pub mod triage;
 pub mod webhooks;
+pub mod workflow;
 
 use uuid::Uuid;
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hotline_domain::audit::{Change as Transition, PaymentClaimed, PaymentDecided, TicketEvent};
 use hotline_domain::incident_facts::CaseFacts;
 use hotline_domain::role::Role;
 use hotline_domain::support_payment::claim::{current_status, decide, may_claim, rejection_reason};
@@ -16,14 +17,13 @@ use hotline_domain::support_payment::{
     Assessment, ClaimAction, ClaimRefusal, ClaimStatus, ExistingClaim, MemberStanding, PaymentKind, RuleBook,
     assess,
 };
-use hotline_domain::ticket::EventAction;
 use hotline_domain::verification::VerificationOutcome;
 use hotline_domain::{FieldError, ValidationErrors};
-use serde_json::json;
 use uuid::Uuid;
 
+use crate::queries::audit;
+use crate::queries::change::Change;
 use crate::queries::incident_facts::{self, CaseError};
-use crate::queries::lifecycle::Change;
 use crate::queries::tickets::{self, TicketHeader, TicketKey};
 use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
 use crate::schema::{calls, incident_facts as facts_table, support_claims, tickets as tickets_table};
@@ -197,11 +197,10 @@ fn finish(
     conn: &mut DbConnection,
     change: &Change,
     ticket_id: Uuid,
-    action: EventAction,
-    changes: &serde_json::Value,
+    event: &TicketEvent,
 ) -> Result<ClaimChange, CaseError> {
     tickets::touch(conn, ticket_id, change.now)?;
-    tickets::record_event(conn, ticket_id, change.actor, change.now, action, changes)?;
+    audit::record(conn, ticket_id, change.actor, change.now, event)?;
     let ticket = tickets::find_header(conn, &TicketKey::Id(ticket_id))?.ok_or(CaseError::NotFound)?;
     let claim = claim_of(conn, ticket_id)?.ok_or(CaseError::NotFound)?;
     Ok(ClaimChange { ticket, claim })
@@ -237,14 +236,14 @@ pub fn claim(
         rejection_reason: None,
     };
     diesel::insert_into(support_claims::table).values(&row).execute(conn)?;
-    let changes = json!({
-        "claim_id": id,
-        "payment": draft.payment.as_str(),
-        "amount_yen": draft.amount_yen,
-        "rule_set": draft.rule_set.to_string(),
-        "status": { "before": current.status.as_str(), "after": ClaimStatus::Claimed.as_str() },
+    let event = TicketEvent::PaymentClaimed(PaymentClaimed {
+        claim_id: id,
+        payment: draft.payment,
+        amount_yen: draft.amount_yen,
+        rule_set: draft.rule_set.to_string(),
+        status: Transition::new(current.status, ClaimStatus::Claimed),
     });
-    finish(conn, change, ticket.id, EventAction::SupportPaymentClaimed, &changes)
+    finish(conn, change, ticket.id, &event)
 }
 
 /// A supervisor records that the association paid the claim.
@@ -293,18 +292,18 @@ fn decide_claim(
             support_claims::rejection_reason.eq(&reason),
         ))
         .execute(conn)?;
-    let event = match action {
-        ClaimAction::Reject => EventAction::SupportPaymentRejected,
-        _ => EventAction::SupportPaymentPaid,
+    let decided = PaymentDecided {
+        claim_id: claim.id,
+        payment: claim.payment,
+        amount_yen: claim.amount_yen,
+        status: Transition::new(claim.status, status),
+        reason,
     };
-    let changes = json!({
-        "claim_id": claim.id,
-        "payment": claim.payment.as_str(),
-        "amount_yen": claim.amount_yen,
-        "status": { "before": claim.status.as_str(), "after": status.as_str() },
-        "reason": reason,
-    });
-    finish(conn, change, ticket.id, event, &changes)
+    let event = match action {
+        ClaimAction::Reject => TicketEvent::PaymentRejected(decided),
+        _ => TicketEvent::PaymentPaid(decided),
+    };
+    finish(conn, change, ticket.id, &event)
 }
 
 /// Which support payments to list.

@@ -1,17 +1,16 @@
-//! Tickets: gap-free yearly references, lookup by id or reference, repeat-caller links and the
-//! append-only audit trail.
+//! Tickets' own rows: gap-free yearly references, lookup by id or reference, the version lock of a
+//! change, and repeat-caller links.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 use hotline_domain::prefecture::PrefectureCode;
-use hotline_domain::ticket::{EventAction, TicketStatus};
+use hotline_domain::ticket::TicketStatus;
 use hotline_domain::triage::Priority;
 use uuid::Uuid;
 
-use crate::queries::calls::{self, CallRecord};
 use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
-use crate::schema::{api_tokens, ticket_events, ticket_links, tickets};
+use crate::schema::{ticket_links, tickets};
 use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
 
 /// How a ticket is named in a URL.
@@ -68,25 +67,6 @@ pub struct TicketHeader {
     pub caller_confirmed_by: Option<Uuid>,
 }
 
-/// A ticket with its calls and links, for `GET /v1/tickets/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketDetail {
-    /// Own columns.
-    pub header: TicketHeader,
-    /// Earlier tickets of the same caller flagged when it was opened.
-    pub possible_repeat_of: Vec<RelatedTicket>,
-    /// Calls, oldest first.
-    pub calls: Vec<CallRecord>,
-}
-
-impl std::ops::Deref for TicketDetail {
-    type Target = TicketHeader;
-
-    fn deref(&self) -> &TicketHeader {
-        &self.header
-    }
-}
-
 /// An earlier ticket of the same caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelatedTicket {
@@ -100,25 +80,6 @@ pub struct RelatedTicket {
     pub first_call_at: DateTime<Utc>,
     /// What matched: `member`, `institution` or `institution_name`.
     pub matched_on: String,
-}
-
-/// One audit event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    /// Row id.
-    pub id: Uuid,
-    /// Ticket.
-    pub ticket_id: Uuid,
-    /// When.
-    pub occurred_at: DateTime<Utc>,
-    /// Acting token.
-    pub actor_token_id: Uuid,
-    /// Its name.
-    pub actor_name: String,
-    /// Stable action name, e.g. `ticket.opened`.
-    pub action: String,
-    /// What changed.
-    pub changes: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -280,16 +241,6 @@ pub fn find_header(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<Ti
     row.map(TicketRow::into_header).transpose()
 }
 
-/// A ticket with its calls and repeat-caller links.
-pub fn find(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<TicketDetail>, StorageError> {
-    let Some(header) = find_header(conn, key)? else {
-        return Ok(None);
-    };
-    let possible_repeat_of = related(conn, header.id)?;
-    let calls = calls::of_ticket(conn, header.id)?;
-    Ok(Some(TicketDetail { header, possible_repeat_of, calls }))
-}
-
 /// Tickets of the same caller whose first call lies between `since` and `until`: same registry member, same registry institution, or the
 /// same claimed institution name in the same prefecture (for callers the registry does not know).
 pub fn recent_for_caller(
@@ -385,75 +336,6 @@ pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTi
                 status: header.status,
                 first_call_at: header.first_call_at,
                 matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(&reason).to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// Appends an audit event, with a webhook delivery for every endpoint subscribed to it.
-pub fn record_event(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-    actor: Uuid,
-    at: DateTime<Utc>,
-    action: EventAction,
-    changes: &serde_json::Value,
-) -> Result<(), StorageError> {
-    let event_id = Uuid::now_v7();
-    diesel::insert_into(ticket_events::table)
-        .values((
-            ticket_events::id.eq(event_id.to_string()),
-            ticket_events::ticket_id.eq(ticket_id.to_string()),
-            ticket_events::occurred_at.eq(db_time(at)),
-            ticket_events::actor_token_id.eq(actor.to_string()),
-            ticket_events::action.eq(action.as_str()),
-            ticket_events::changes.eq(changes.to_string()),
-        ))
-        .execute(conn)?;
-    crate::queries::webhooks::enqueue_for_event(conn, event_id, ticket_id, action, at, changes)?;
-    Ok(())
-}
-
-/// Records a supervisor's retry of a failed alert on the alert's ticket.
-pub fn record_alert_retry(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-    actor: Uuid,
-    at: DateTime<Utc>,
-    alert_id: Uuid,
-    status: hotline_domain::outbox::OutboxStatus,
-) -> Result<(), StorageError> {
-    let changes = serde_json::json!({ "alert_id": alert_id, "status": { "before": "failed", "after": status.as_str() } });
-    record_event(conn, ticket_id, actor, at, EventAction::AlertRetried, &changes)
-}
-
-/// A ticket's audit trail, oldest first (ids are UUID v7, so they break ties in time order).
-pub fn list_events(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<EventRecord>, StorageError> {
-    let rows: Vec<(String, String, NaiveDateTime, String, String, String, String)> = ticket_events::table
-        .inner_join(api_tokens::table.on(api_tokens::id.eq(ticket_events::actor_token_id)))
-        .filter(ticket_events::ticket_id.eq(ticket_id.to_string()))
-        .order((ticket_events::occurred_at.asc(), ticket_events::id.asc()))
-        .select((
-            ticket_events::id,
-            ticket_events::ticket_id,
-            ticket_events::occurred_at,
-            ticket_events::actor_token_id,
-            api_tokens::name,
-            ticket_events::action,
-            ticket_events::changes,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, ticket, occurred_at, actor, actor_name, action, changes)| {
-            Ok(EventRecord {
-                id: parse_uuid("ticket_events.id", &id)?,
-                ticket_id: parse_uuid("ticket_events.ticket_id", &ticket)?,
-                occurred_at: utc(occurred_at),
-                actor_token_id: parse_uuid("ticket_events.actor_token_id", &actor)?,
-                actor_name,
-                action,
-                changes: serde_json::from_str(&changes)
-                    .map_err(|_| corrupt("ticket_events.changes", &changes))?,
             })
         })
         .collect()

@@ -6,16 +6,15 @@
 //! the transaction that records the event: an event the API acknowledged always has its webhooks, and
 //! the outbox worker delivers them with the same leases and retries as the partner alerts.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hotline_domain::audit::TicketEvent;
 use hotline_domain::outbox::{Channel, RetryPolicy};
-use hotline_domain::ticket::EventAction;
-use hotline_domain::webhook::{EndpointName, EventFilter, SHARED_CHANGE_KEYS, status_key};
-use serde_json::{Map, Value, json};
+use hotline_domain::webhook::{EndpointName, EventFilter, WebhookPayload};
 use uuid::Uuid;
 
+use crate::queries::corrupt;
 use crate::queries::outbox::{self, NewAlert};
-use crate::queries::{corrupt, parse_opt_uuid};
 use crate::schema::{tickets, webhook_endpoints};
 use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
 
@@ -160,45 +159,16 @@ pub fn list_endpoints(conn: &mut DbConnection) -> Result<Vec<EndpointRecord>, St
         .collect()
 }
 
-/// The JSON a webhook carries for an audit event (the Standard Webhooks payload shape: `type`,
-/// `timestamp`, `data`); `data` repeats only identifiers, the referral kind and the status transition.
-pub fn payload(
-    event_id: Uuid,
-    action: EventAction,
-    occurred_at: DateTime<Utc>,
-    ticket_id: Uuid,
-    ticket_reference: &str,
-    changes: &Value,
-) -> Value {
-    let mut data = Map::new();
-    data.insert("event_id".to_owned(), json!(event_id));
-    data.insert("ticket_id".to_owned(), json!(ticket_id));
-    data.insert("ticket_reference".to_owned(), json!(ticket_reference));
-    for key in SHARED_CHANGE_KEYS {
-        if let Some(value) = changes.get(*key).filter(|value| !value.is_null()) {
-            data.insert((*key).to_owned(), value.clone());
-        }
-    }
-    if let Some(status) = changes.get("status").filter(|value| !value.is_null()) {
-        data.insert(status_key(action).to_owned(), status.clone());
-    }
-    json!({
-        "type": action.as_str(),
-        "timestamp": occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-        "data": data,
-    })
-}
-
 /// Writes one delivery per active endpoint subscribed to `action`, in the caller's transaction (the
 /// one recording the event). Returns how many were written.
 pub(crate) fn enqueue_for_event(
     conn: &mut DbConnection,
     event_id: Uuid,
     ticket_id: Uuid,
-    action: EventAction,
+    event: &TicketEvent,
     occurred_at: DateTime<Utc>,
-    changes: &Value,
 ) -> Result<usize, StorageError> {
+    let action = event.action();
     let endpoints: Vec<EndpointRecord> = webhook_endpoints::table
         .filter(webhook_endpoints::active.eq(true))
         .order(webhook_endpoints::name.asc())
@@ -214,11 +184,9 @@ pub(crate) fn enqueue_for_event(
     }
     let reference: String =
         tickets::table.find(ticket_id.to_string()).select(tickets::reference).first(conn)?;
-    let body = payload(event_id, action, occurred_at, ticket_id, &reference, changes).to_string();
-    let referral_id = parse_opt_uuid(
-        "ticket_events.changes.referral_id",
-        changes.get("referral_id").and_then(Value::as_str),
-    )?;
+    let payload = WebhookPayload::new(event_id, event, occurred_at, ticket_id, &reference);
+    let body = serde_json::to_string(&payload).map_err(|error| StorageError::Other(error.to_string()))?;
+    let referral_id = event.referral_id();
     for endpoint in &subscribed {
         let delivery = NewAlert {
             channel: Channel::Webhook,

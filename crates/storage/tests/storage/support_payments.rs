@@ -11,9 +11,10 @@ use hotline_domain::role::Role;
 use hotline_domain::support_payment::{
     ClaimAction, ClaimRefusal, ClaimStatus, MemberStanding, PaymentKind, RuleBook,
 };
+use hotline_storage::queries::audit;
+use hotline_storage::queries::change::Change;
 use hotline_storage::queries::deadlines::{self, DeadlineFilter};
 use hotline_storage::queries::incident_facts::{self, CaseError};
-use hotline_storage::queries::lifecycle::Change;
 use hotline_storage::queries::support_payments::{self, PaymentFilter, PaymentView};
 use hotline_storage::queries::tickets::{self, TicketKey};
 use hotline_storage::schema::{calls, support_claims, tickets as tickets_table};
@@ -123,10 +124,13 @@ fn record(
 
 fn events(storage: &Storage, ticket_id: Uuid) -> Vec<(String, serde_json::Value)> {
     storage
-        .read(|conn| tickets::list_events(conn, ticket_id))
+        .read(|conn| audit::list(conn, ticket_id))
         .expect("events")
         .into_iter()
-        .map(|event| (event.action, event.changes))
+        .map(|record| {
+            let changes = serde_json::to_value(&record.event).expect("JSON");
+            (record.event.action().as_str().to_owned(), changes)
+        })
         .collect()
 }
 
@@ -451,10 +455,10 @@ fn deadlines_follow_the_facts_and_are_listed_by_status_and_due_time(storage: &St
 
     // Changed periods apply to stored deadlines at the next resync.
     let longer = DeadlinePolicy { ppc_final_wrongful_intent_days: 90, ..DeadlinePolicy::default() };
-    let report = storage.write(|conn| deadlines::resync(conn, &longer, now)).expect("resync");
+    let report = storage.write(|conn| incident_facts::resync_deadlines(conn, &longer, now)).expect("resync");
     assert_eq!((report.tickets, report.changed), (3, 1));
     assert_eq!(of(attack, now)[2].due_date.to_string(), "2027-03-20");
-    let again = storage.write(|conn| deadlines::resync(conn, &longer, now)).expect("resync");
+    let again = storage.write(|conn| incident_facts::resync_deadlines(conn, &longer, now)).expect("resync");
     assert_eq!(again.changed, 0);
 }
 

@@ -3,11 +3,13 @@
 //! when that transaction rolls back), with a thin payload.
 
 use chrono::{TimeZone, Utc};
+use hotline_domain::audit::{AlertRetried, Change, NoteAdded, TicketEvent, TriageSummary, Triaged};
 use hotline_domain::outbox::{Channel, OutboxStatus};
-use hotline_domain::ticket::EventAction;
+use hotline_domain::ticket::TicketStatus;
+use hotline_domain::triage::{Category, IncidentKind, Priority};
 use hotline_domain::webhook::{EndpointName, EventFilter};
 use hotline_storage::queries::webhooks::{self, EndpointSpec, SyncReport};
-use hotline_storage::queries::{outbox, tickets};
+use hotline_storage::queries::{audit, outbox};
 use hotline_storage::{Storage, StorageError};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -66,16 +68,15 @@ fn sync_follows_the_configuration(storage: &Storage) {
     assert_eq!(active_names(storage), ["board", "desk"]);
 }
 
-fn record(storage: &Storage, action: EventAction, changes: &Value) -> Result<(), StorageError> {
+fn record(storage: &Storage, event: &TicketEvent) -> Result<Uuid, StorageError> {
     let at = Utc.with_ymd_and_hms(2026, 11, 21, 1, 2, 3).unwrap();
     storage.write(|conn| {
-        tickets::record_event(
+        audit::record(
             conn,
             Uuid::parse_str(TICKET).expect("id"),
             Uuid::parse_str(TOKEN).expect("id"),
             at,
-            action,
-            changes,
+            event,
         )
     })
 }
@@ -110,13 +111,11 @@ fn events_are_written_once_per_subscribed_active_endpoint(storage: &Storage) {
     );
 
     let alert = "01900000-0000-7000-8000-00000000cccc";
-    let changes = json!({
-        "alert_id": alert,
-        "status": { "before": "failed", "after": "pending" },
-        "note": "山田様より折り返し希望",
-        "police_receipt_number": "R-123",
+    let retried = TicketEvent::AlertRetried(AlertRetried {
+        alert_id: Uuid::parse_str(alert).expect("id"),
+        status: Change::new(OutboxStatus::Failed, OutboxStatus::Pending),
     });
-    record(storage, EventAction::AlertRetried, &changes).expect("event");
+    record(storage, &retried).expect("event");
     let rows = deliveries(storage);
     assert_eq!(rows.len(), 1, "board does not subscribe to alert events: {rows:#?}");
     let row = &rows[0];
@@ -141,12 +140,21 @@ fn events_are_written_once_per_subscribed_active_endpoint(storage: &Storage) {
         "identifiers and the status only: {payload}"
     );
 
-    record(
-        storage,
-        EventAction::TicketTriaged,
-        &json!({ "status": { "before": "new", "after": "triaged" } }),
-    )
-    .expect("event");
+    let triaged = TicketEvent::Triaged(Triaged {
+        status: Change::new(TicketStatus::New, TicketStatus::Triaged),
+        triage: Change::new(
+            None,
+            Some(TriageSummary {
+                category: Category::SeriousIncident,
+                incident_kind: IncidentKind::Ransomware,
+                priority: Priority::P1,
+            }),
+        ),
+        suggested_priority: Priority::P1,
+        priority_reason: None,
+        decline_reason: None,
+    });
+    record(storage, &triaged).expect("event");
     let endpoints: Vec<Option<String>> =
         deliveries(storage).into_iter().map(|r| r.webhook_endpoint).collect();
     assert_eq!(endpoints, [Some("board".to_owned()), Some("desk".to_owned()), Some("desk".to_owned())]);
@@ -154,13 +162,12 @@ fn events_are_written_once_per_subscribed_active_endpoint(storage: &Storage) {
     // An event whose transaction rolls back leaves no delivery behind.
     let before = deliveries(storage).len();
     let failed: Result<(), StorageError> = storage.write(|conn| {
-        tickets::record_event(
+        audit::record(
             conn,
             Uuid::parse_str(TICKET).expect("id"),
             Uuid::parse_str(TOKEN).expect("id"),
             Utc::now(),
-            EventAction::NoteAdded,
-            &json!({ "note_id": "x" }),
+            &TicketEvent::NoteAdded(NoteAdded { note_id: Uuid::now_v7() }),
         )?;
         Err(StorageError::Conflict("the change was refused after the event".to_owned()))
     });
