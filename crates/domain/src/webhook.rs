@@ -10,11 +10,21 @@
 use crate::FieldError;
 use crate::ticket::EventAction;
 
-/// Keys of an audit event's change record that a webhook repeats as they are: identifiers and the
-/// referral kind. The status transition is repeated under [`status_key`]; everything else (notes,
-/// reasons, names, consent, receipt numbers) stays in the API.
-pub const SHARED_CHANGE_KEYS: &[&str] =
-    &["call_id", "referral_id", "partner_id", "callback_id", "note_id", "alert_id", "claim_id", "kind"];
+/// Keys of an audit event's change record that a webhook repeats as they are: identifiers, the kind
+/// (of a referral, or of the report a `deadline.due` event is about) and a deadline's due date. The
+/// status transition is repeated under [`status_key`]; everything else (notes, reasons, names, consent,
+/// receipt numbers) stays in the API.
+pub const SHARED_CHANGE_KEYS: &[&str] = &[
+    "call_id",
+    "referral_id",
+    "partner_id",
+    "callback_id",
+    "note_id",
+    "alert_id",
+    "claim_id",
+    "kind",
+    "due_date",
+];
 
 /// Under which key a webhook carries the event's status transition (`{"before", "after"}`), naming
 /// whose status it is: the referral's for a partner's answer or a cancellation, the alert's for a
@@ -253,9 +263,9 @@ mod tests {
     }
 
     #[test]
-    fn shared_keys_are_identifiers_and_the_referral_kind_only() {
+    fn shared_keys_are_identifiers_the_kind_and_the_due_date_only() {
         for key in SHARED_CHANGE_KEYS {
-            assert!(key.ends_with("_id") || *key == "kind", "{key}");
+            assert!(key.ends_with("_id") || ["kind", "due_date"].contains(key), "{key}");
         }
         for private in ["note", "decline_reason", "resolution_summary", "consent", "police_receipt_number"] {
             assert!(!SHARED_CHANGE_KEYS.contains(&private), "{private}");

@@ -19,6 +19,7 @@ use crate::role::Role;
 
 /// Where a support payment stands for one incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     /// An exclusion applies: nothing is paid (derived).
@@ -56,6 +57,7 @@ impl ClaimStatus {
 
 /// A step a supervisor takes on a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimAction {
     /// Claim the payment (from `ready_to_claim`).
