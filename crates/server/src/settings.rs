@@ -71,6 +71,8 @@ pub struct DeadlinesSettings {
     pub ppc_final_wrongful_intent_days: u32,
     /// MHLW report after an attack.
     pub mhlw_report_days: u32,
+    /// How often deadlines falling due are looked for and announced (`deadline.due`), in seconds.
+    pub announce_interval_seconds: u64,
 }
 
 /// `[alerts]`.
@@ -410,7 +412,7 @@ impl Settings {
             .map_err(|error| anyhow::anyhow!("support-payment rules: {error}"))
     }
 
-    /// The periods of the regulatory deadlines, checked.
+    /// The periods of the regulatory deadlines, checked (with the reminders' interval).
     pub fn deadline_policy(&self) -> anyhow::Result<hotline_domain::regulatory::DeadlinePolicy> {
         let d = &self.deadlines;
         let policy = hotline_domain::regulatory::DeadlinePolicy {
@@ -420,6 +422,9 @@ impl Settings {
             mhlw_report_days: d.mhlw_report_days,
         };
         policy.check().map_err(|error| anyhow::anyhow!("deadlines: {error}"))?;
+        if !(1..=86_400).contains(&d.announce_interval_seconds) {
+            bail!("deadlines.announce_interval_seconds must be 1–86400, got {}", d.announce_interval_seconds);
+        }
         Ok(policy)
     }
 
