@@ -142,7 +142,7 @@ pub struct CaseRecord {
     pub claim: Option<ClaimRecord>,
 }
 
-/// A ticket's recorded facts and claim (two primary-key lookups), for the ticket view beside
+/// A ticket's recorded facts and claim (two indexed point reads), for the ticket view beside
 /// `lifecycle::full_ticket`; empty for an unknown ticket.
 pub fn case_of(conn: &mut DbConnection, ticket_id: Uuid) -> Result<CaseRecord, StorageError> {
     Ok(CaseRecord { facts: incident_facts::of_ticket(conn, ticket_id)?, claim: claim_of(conn, ticket_id)? })
