@@ -697,6 +697,19 @@ secret = "0123456789abcdef0123456789abcdef"
     }
 
     #[test]
+    fn the_reminder_interval_is_a_second_to_a_day() {
+        assert_eq!(load_with("").expect("defaults load").deadlines.announce_interval_seconds, 60);
+        for bad in [0, 86_401] {
+            let error = error_of(&format!("[deadlines]\nannounce_interval_seconds = {bad}\n"));
+            assert!(
+                error.contains(&format!("deadlines.announce_interval_seconds must be 1–86400, got {bad}")),
+                "{error}"
+            );
+        }
+        assert!(load_with("[deadlines]\nannounce_interval_seconds = 1\n").is_ok());
+    }
+
+    #[test]
     fn plain_http_over_a_network_is_flagged_and_loopback_is_not() {
         let settings = load_with(&DESK.replace("https://desk.example.jp", "http://10.1.2.3")).expect("loads");
         assert_eq!(settings.webhooks().expect("valid").plain_http, ["desk"]);
