@@ -233,7 +233,8 @@ pub struct AppOptions {
     /// `.eml` files, with a quick outbox: polled every 50 ms, one alert per claim, retries 1–2 s apart
     /// (by the test clock), 3 attempts.
     pub smtp_port: Option<u16>,
-    /// Webhook endpoints (2 s timeout), with the same quick outbox.
+    /// Webhook endpoints (2 s timeout), with the same quick outbox, and deadlines falling due announced
+    /// every second.
     pub webhooks: Vec<WebhookTarget>,
 }
 
@@ -363,6 +364,8 @@ impl TestApp {
             settings.outbox.max_delay_seconds = u32::try_from(SMTP_MAX_RETRY_DELAY_SECONDS).expect("small");
             settings.outbox.max_attempts = 3;
             settings.outbox.lease_seconds = 30;
+            // Deadlines that fall due are announced within a second.
+            settings.deadlines.announce_interval_seconds = 1;
         }
         let clock = Arc::new(TestClock(Mutex::new(at(DEFAULT_NOW))));
         let application = Application::build(settings, Arc::clone(&clock) as Arc<dyn Clock>)

@@ -21,6 +21,7 @@ mod problems;
 mod queues;
 mod registry;
 mod service;
+mod support_payments;
 mod tokens;
 mod webhook_sink;
 mod webhooks;

@@ -605,6 +605,59 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
         f.post("/v1/calls", &op, &with(stranger, "/ticket_id", json!(other_id)), None).await;
     assert_eq!((status_of(&response), &problem["ticket_status"]), (409, &json!("declined")));
 
+    // Support payments and deadlines: facts (refused, then recorded), the assessment, a claim refused as
+    // not ready, claimed, refused again, paid, paid again refused; the other ticket's leak claimed and
+    // rejected; the supervisors' list and the deadlines.
+    let version = f.version(&id).await;
+    let (response, _) =
+        f.change(&path("facts"), &op, Some(version), Some(&json!({ "days_closed": 400 }))).await;
+    assert_eq!(status_of(&response), 422);
+    let attack = json!({
+        "cause": "cyber_attack", "personal_data_leak": "possible", "systems_stopped": true,
+        "occurred_at": "2026-11-19T22:30:00+09:00", "aware_at": "2026-11-20T07:45:00+09:00", "days_closed": 2,
+    });
+    let (response, recorded) = f.change(&path("facts"), &op, Some(version), Some(&attack)).await;
+    let deadlines = recorded["regulatory_deadlines"].as_array().map(Vec::len);
+    assert_eq!((status_of(&response), deadlines), (200, Some(3)), "{}", response.text);
+    let (response, assessed) = f.get(&path("support-payment"), &op).await;
+    assert_eq!((status_of(&response), &assessed["status"]), (200, &json!("pending_requirements")));
+    let cyber = json!({ "payment": "cyber_attack" });
+    let claim = path("support-payment/claim");
+    let (response, problem) = f.change(&claim, &sup, Some(version + 1), Some(&cyber)).await;
+    assert_eq!((status_of(&response), &problem["reason"]), (409, &json!("not-ready")));
+    let notified = json!({ "mhlw_notified_at": "2026-11-20T09:40:00+09:00" });
+    let (response, _) = f.change(&path("facts"), &op, Some(version + 1), Some(&notified)).await;
+    assert_eq!(status_of(&response), 200);
+    let (response, claimed) = f.change(&claim, &sup, Some(version + 2), Some(&cyber)).await;
+    assert_eq!((status_of(&response), &claimed["support_payment"]["status"]), (200, &json!("claimed")));
+    let (response, problem) = f.change(&claim, &sup, Some(version + 3), Some(&cyber)).await;
+    assert_eq!((status_of(&response), &problem["reason"]), (409, &json!("same-payment")));
+    let (response, _) = f.change(&path("support-payment/pay"), &sup, Some(version + 3), None).await;
+    assert_eq!(status_of(&response), 200);
+    let (response, problem) = f.change(&path("support-payment/pay"), &sup, Some(version + 4), None).await;
+    assert_eq!((status_of(&response), &problem["claim_status"]), (409, &json!("paid")));
+    let fax = json!({
+        "cause": "leak_not_attack", "personal_data_leak": "confirmed", "occurred_at": "2026-11-02T15:00:00+09:00",
+        "ppc_final_report_at": "2026-11-18T17:00:00+09:00", "victims_notified_at": "2026-11-19T12:00:00+09:00",
+    });
+    let (response, _) = f.change(&other_path("facts"), &op, Some(3), Some(&fax)).await;
+    assert_eq!(status_of(&response), 200, "{}", response.text);
+    let leak = json!({ "payment": "personal_data_leak" });
+    let (response, _) = f.change(&other_path("support-payment/claim"), &sup, Some(4), Some(&leak)).await;
+    assert_eq!(status_of(&response), 200, "{}", response.text);
+    let why = json!({ "reason": "被害者への通知の証跡がない" });
+    let (response, rejected) =
+        f.change(&other_path("support-payment/reject"), &sup, Some(5), Some(&why)).await;
+    assert_eq!((status_of(&response), &rejected["support_payment"]["status"]), (200, &json!("rejected")));
+    let (response, listed) = f.get("/v1/support-payments?status=paid", &sup).await;
+    assert_eq!((status_of(&response), listed["support_payments"].as_array().map(Vec::len)), (200, Some(1)));
+    let (response, _) = f.get("/v1/support-payments", &op).await;
+    assert_eq!(status_of(&response), 403);
+    let (response, due) = f.get("/v1/deadlines?due_before=2026-11-26&status=due", &op).await;
+    assert_eq!((status_of(&response), due["deadlines"].as_array().map(Vec::len)), (200, Some(1)), "{due}");
+    let (response, _) = f.get("/v1/deadlines?due_before=tomorrow", &op).await;
+    assert_eq!(status_of(&response), 422);
+
     // The queues.
     let (response, queue) = f.get("/v1/tickets?status=in_progress,declined", &op).await;
     assert_eq!((status_of(&response), queue["tickets"].as_array().map(Vec::len)), (200, Some(2)));

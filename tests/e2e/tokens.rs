@@ -58,8 +58,9 @@ async fn admin_creates_an_operator_token_that_works_and_a_replay_hides_the_secre
     assert_eq!(replayed["token"], Value::Null, "the secret is shown only once: {replayed}");
     assert_eq!(replayed["id"], json!(id));
     assert!(!replay.text.contains(&secret));
-    // Three seeded tokens, the one created here, and the built-in acknowledgement-link actor.
-    assert_eq!(app.row_counts().await.api_tokens, 5);
+    // Three seeded tokens, the one created here, and the built-in actors (acknowledgement link, deadline
+    // reminder).
+    assert_eq!(app.row_counts().await.api_tokens, 6);
 }
 
 async fn token_list_shows_no_secret_or_hash(app: TestApp) {

@@ -11,11 +11,16 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
 use futures_util::future::LocalBoxFuture;
 use hotline_domain::referral::{ReferralAction, ReferralRefusal, referral_next};
 use hotline_domain::role::Role;
+use hotline_domain::support_payment::ClaimRefusal;
+use hotline_domain::support_payment::claim::{allowed_claim_actions, next_claim_status};
 use hotline_domain::ticket::TicketReference;
 use hotline_domain::workflow::TransitionError;
+use hotline_storage::StorageError;
 use hotline_storage::db::DbConnection;
 use hotline_storage::queries::change::{Change, ChangeError};
-use hotline_storage::queries::ticket_view;
+use hotline_storage::queries::incident_facts::CaseError;
+use hotline_storage::queries::support_payments::{self, CaseRecord};
+use hotline_storage::queries::ticket_view::{self, FullTicket};
 use hotline_storage::queries::tickets::{self, TicketKey};
 use serde::Serialize;
 use uuid::Uuid;
@@ -225,6 +230,41 @@ impl<B, R: RequiredRole> TicketChange<B, R> {
             + 'static,
         S: Fn(TicketView, &T, &ViewContext<'_>) -> V + Send + Clone + 'static,
     {
+        self.run_refusable(state, status, change, show).await
+    }
+
+    /// [`TicketChange::run`] for the changes of the case: incident facts and support-payment claims,
+    /// whose storage refuses with a [`CaseError`].
+    pub async fn run_case<T, V, C, S>(
+        self,
+        state: &web::Data<AppState>,
+        status: StatusCode,
+        change: C,
+        show: S,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: 'static,
+        V: Serialize,
+        C: Fn(&mut DbConnection, &Change, &ViewContext<'_>) -> Result<T, CaseError> + Send + Clone + 'static,
+        S: Fn(TicketView, &T, &ViewContext<'_>) -> V + Send + Clone + 'static,
+    {
+        self.run_refusable(state, status, change, show).await
+    }
+
+    async fn run_refusable<T, E, V, C, S>(
+        self,
+        state: &web::Data<AppState>,
+        status: StatusCode,
+        change: C,
+        show: S,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: 'static,
+        E: Refusal,
+        V: Serialize,
+        C: Fn(&mut DbConnection, &Change, &ViewContext<'_>) -> Result<T, E> + Send + Clone + 'static,
+        S: Fn(TicketView, &T, &ViewContext<'_>) -> V + Send + Clone + 'static,
+    {
         let key = self.key?;
         let expected_version = self.version?;
         let now = state.clock.now();
@@ -247,10 +287,10 @@ impl<B, R: RequiredRole> TicketChange<B, R> {
                         .ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", key_text(key))))?,
                 };
                 let change_data = Change { ticket_id, expected_version, actor: actor.token_id, role, now };
-                let outcome = change(conn, &change_data, &ctx).map_err(|error| change_error(error, role))?;
-                let full = ticket_view::full_ticket(conn, &TicketKey::Id(ticket_id))?
+                let outcome = change(conn, &change_data, &ctx).map_err(|error| error.into_api(role))?;
+                let (full, case) = read_ticket(conn, &TicketKey::Id(ticket_id))?
                     .ok_or_else(|| ApiError::NotFound("the ticket".into()))?;
-                Ok((TicketView::new(&full, &ctx), outcome))
+                Ok((TicketView::new(&full, &case, &ctx), outcome))
             },
             move |(view, outcome)| {
                 let ctx = show_state.views(role, now);
@@ -261,6 +301,92 @@ impl<B, R: RequiredRole> TicketChange<B, R> {
             },
         )
         .await
+    }
+}
+
+/// Everything the ticket view shows: the ticket with what hangs on it, and beside it its recorded
+/// incident facts and support-payment claim.
+pub fn read_ticket(
+    conn: &mut DbConnection,
+    key: &TicketKey,
+) -> Result<Option<(FullTicket, CaseRecord)>, StorageError> {
+    let Some(full) = ticket_view::full_ticket(conn, key)? else { return Ok(None) };
+    let case = support_payments::case_of(conn, full.detail.header.id)?;
+    Ok(Some((full, case)))
+}
+
+/// A storage refusal of a ticket change, as the client hears it (the reader's role decides what the
+/// problem offers instead).
+pub trait Refusal {
+    /// The problem to answer.
+    fn into_api(self, actual: Role) -> ApiError;
+}
+
+impl Refusal for ChangeError {
+    fn into_api(self, actual: Role) -> ApiError {
+        change_error(self, actual)
+    }
+}
+
+impl Refusal for CaseError {
+    fn into_api(self, actual: Role) -> ApiError {
+        case_error(self, actual)
+    }
+}
+
+/// Maps every refusal of a facts update or a claim step to its problem type, with what the client can
+/// do next.
+pub fn case_error(error: CaseError, actual: Role) -> ApiError {
+    match error {
+        CaseError::NotFound => ApiError::NotFound("the ticket".to_owned()),
+        CaseError::VersionMismatch { current } => ApiError::PreconditionFailed { current },
+        CaseError::Invalid(errors) => ApiError::Validation(errors),
+        CaseError::Refused(refusal) => claim_refusal(refusal, actual),
+        CaseError::Storage(error) => error.into(),
+    }
+}
+
+fn claim_refusal(refusal: ClaimRefusal, actual: Role) -> ApiError {
+    let detail = refusal.to_string();
+    let steps = |from| {
+        allowed_claim_actions(from, actual)
+            .into_iter()
+            .filter_map(|action| next_claim_status(from, action).map(|to| (action.as_str().to_owned(), to)))
+            .collect()
+    };
+    match refusal {
+        ClaimRefusal::Forbidden { required, .. } => ApiError::Forbidden { required, actual },
+        ClaimRefusal::AlreadyClaimed { payment, status } => ApiError::ClaimExists {
+            reason: "same-payment",
+            claimed: payment,
+            status,
+            allowed: steps(status),
+            detail,
+        },
+        ClaimRefusal::OtherPaymentClaimed { claimed, status, .. } => {
+            ApiError::ClaimExists { reason: "other-payment", claimed, status, allowed: steps(status), detail }
+        }
+        ClaimRefusal::WrongPayment { applicable, .. } => ApiError::PaymentNotClaimable {
+            reason: "wrong-payment",
+            status: None,
+            applicable,
+            missing: Vec::new(),
+            exclusions: Vec::new(),
+            detail,
+        },
+        ClaimRefusal::NotReady { status, missing, exclusions } => ApiError::PaymentNotClaimable {
+            reason: "not-ready",
+            status: Some(status),
+            applicable: None,
+            missing: missing.into_iter().map(str::to_owned).collect(),
+            exclusions: exclusions.into_iter().map(str::to_owned).collect(),
+            detail,
+        },
+        ClaimRefusal::Invalid { from, action, .. } => ApiError::InvalidClaimTransition {
+            from,
+            action: action.as_str().to_owned(),
+            allowed: steps(from),
+        },
     }
 }
 

@@ -14,6 +14,7 @@ use hotline_domain::referral::ReferralStatus;
 use hotline_domain::registry::RowError;
 use hotline_domain::role::Role;
 use hotline_domain::schedule::OutsideWindow;
+use hotline_domain::support_payment::{ClaimStatus, PaymentKind};
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::{FieldError, ValidationErrors};
 use hotline_storage::StorageError;
@@ -111,6 +112,12 @@ problem_types! {
     PartnerInUse => ("partner-in-use", 409, "The partner cannot be deleted");
     /// A retry of an alert that has not failed.
     AlertNotFailed => ("alert-not-failed", 409, "Only failed alerts can be retried");
+    /// A second support-payment claim for an incident (either payment).
+    ClaimExists => ("claim-exists", 409, "The incident already has a support-payment claim");
+    /// A claim for a payment the facts do not point to, or one that is not ready to claim.
+    PaymentNotClaimable => ("payment-not-claimable", 409, "The support payment cannot be claimed now");
+    /// The support-payment claim's status does not allow the step.
+    InvalidClaimTransition => ("invalid-claim-transition", 409, "Not possible in the claim's status");
     /// A write lost against a concurrent one or broke a uniqueness rule.
     Conflict => ("conflict", 409, "Conflict");
     /// The database cannot be reached right now.
@@ -205,7 +212,8 @@ pub struct Problem {
     /// precondition-failed: the ticket's current version (also in `ETag`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
-    /// invalid-transition, invalid-referral-transition: what the token may do now.
+    /// invalid-transition, invalid-referral-transition, claim-exists, invalid-claim-transition: what the
+    /// token may do now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<AllowedAction>>,
     /// open-referrals, duplicate-referral: the open referrals in the way, with the actions that close them.
@@ -214,7 +222,8 @@ pub struct Problem {
     /// already-assigned: the token working the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Uuid>,
-    /// referral-not-allowed, partner-in-use, partner-unavailable: a stable reason code.
+    /// referral-not-allowed, partner-in-use, partner-unavailable, claim-exists, payment-not-claimable: a
+    /// stable reason code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// partner-in-use: how many referrals point at the partner.
@@ -223,6 +232,22 @@ pub struct Problem {
     /// alert-not-failed: the alert's status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_status: Option<OutboxStatus>,
+    /// claim-exists, invalid-claim-transition, payment-not-claimable (`not-ready`): the support payment's
+    /// status (the claim's once one is recorded, the assessment's before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_status: Option<ClaimStatus>,
+    /// claim-exists: the payment claimed; payment-not-claimable (`wrong-payment`): the payment the facts
+    /// point to (absent while they point to none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentKind>,
+    /// payment-not-claimable (`not-ready`): codes of the requirements still missing (record them with
+    /// `POST /v1/tickets/{id}/facts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_requirements: Option<Vec<String>>,
+    /// payment-not-claimable (`not-ready`): codes of the exclusions that apply (nothing can be claimed
+    /// then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applying_exclusions: Option<Vec<String>>,
 }
 
 impl Problem {
@@ -246,6 +271,10 @@ impl Problem {
             reason: None,
             referral_count: None,
             alert_status: None,
+            claim_status: None,
+            payment: None,
+            missing_requirements: None,
+            applying_exclusions: None,
         }
     }
 
@@ -390,6 +419,47 @@ pub enum ApiError {
     /// Retrying an alert that has not failed.
     #[error("alert is {0:?}, not failed")]
     AlertNotFailed(OutboxStatus),
+    /// A second support-payment claim for an incident: one claim per incident, for either payment.
+    #[error("the incident already has a claim")]
+    ClaimExists {
+        /// `same-payment` or `other-payment`.
+        reason: &'static str,
+        /// The payment claimed before.
+        claimed: PaymentKind,
+        /// Its claim's status.
+        status: ClaimStatus,
+        /// What the token may do with the existing claim, and where it leads.
+        allowed: Vec<(String, ClaimStatus)>,
+        /// The domain's sentence.
+        detail: String,
+    },
+    /// The payment cannot be claimed: the facts point to another payment (or none yet), or the
+    /// assessment is not `ready_to_claim`.
+    #[error("payment not claimable: {detail}")]
+    PaymentNotClaimable {
+        /// `wrong-payment` or `not-ready`.
+        reason: &'static str,
+        /// The assessment's status (`not-ready` only).
+        status: Option<ClaimStatus>,
+        /// The payment the facts point to.
+        applicable: Option<PaymentKind>,
+        /// Requirements still missing.
+        missing: Vec<String>,
+        /// Exclusions that apply.
+        exclusions: Vec<String>,
+        /// The domain's sentence.
+        detail: String,
+    },
+    /// The claim's status does not allow the step.
+    #[error("invalid claim transition")]
+    InvalidClaimTransition {
+        /// The support payment's status.
+        from: ClaimStatus,
+        /// The refused step.
+        action: String,
+        /// What the token may do instead, and where it leads.
+        allowed: Vec<(String, ClaimStatus)>,
+    },
     /// A write that lost against a concurrent one or breaks a uniqueness rule; the cause is logged.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -407,6 +477,14 @@ fn allowed_list(allowed: &[(String, String)]) -> String {
     } else {
         allowed.iter().map(|(action, to)| format!("{action} → {to}")).collect::<Vec<_>>().join(", ")
     }
+}
+
+fn claim_steps(allowed: &[(String, ClaimStatus)]) -> Vec<(String, String)> {
+    allowed.iter().map(|(action, to)| (action.clone(), to.as_str().to_owned())).collect()
+}
+
+fn allowed_actions(allowed: &[(String, String)]) -> Vec<AllowedAction> {
+    allowed.iter().map(|(action, to)| AllowedAction { action: action.clone(), to: to.clone() }).collect()
 }
 
 fn describe_open(open: &[OpenReferralView]) -> String {
@@ -454,6 +532,9 @@ impl ApiError {
             Self::LastAdminToken => ProblemType::LastAdminToken,
             Self::PartnerInUse { .. } => ProblemType::PartnerInUse,
             Self::AlertNotFailed(_) => ProblemType::AlertNotFailed,
+            Self::ClaimExists { .. } => ProblemType::ClaimExists,
+            Self::PaymentNotClaimable { .. } => ProblemType::PaymentNotClaimable,
+            Self::InvalidClaimTransition { .. } => ProblemType::InvalidClaimTransition,
             Self::Conflict(_) => ProblemType::Conflict,
             Self::Unavailable(_) => ProblemType::ServiceUnavailable,
             Self::Internal(_) => ProblemType::InternalError,
@@ -609,6 +690,43 @@ impl ApiError {
                     status.as_str(),
                     if *status == OutboxStatus::Sent { "" } else { " and is still being delivered" }
                 )
+            }
+            Self::ClaimExists { reason, claimed, status, allowed, detail } => {
+                let allowed = claim_steps(allowed);
+                problem.reason = Some((*reason).to_owned());
+                problem.claim_status = Some(*status);
+                problem.payment = Some(*claimed);
+                problem.allowed = Some(allowed_actions(&allowed));
+                format!(
+                    "{detail}; nothing was claimed. Act on the existing claim instead (allowed: {})",
+                    allowed_list(&allowed)
+                )
+            }
+            Self::PaymentNotClaimable { reason, status, applicable, missing, exclusions, detail } => {
+                problem.reason = Some((*reason).to_owned());
+                problem.claim_status = *status;
+                problem.payment = *applicable;
+                let next = if *reason == "wrong-payment" {
+                    match applicable {
+                        Some(payment) => format!("claim the {} payment instead", payment.as_str()),
+                        None => "record the cause first (POST /v1/tickets/{id}/facts)".to_owned(),
+                    }
+                } else {
+                    problem.missing_requirements = Some(missing.clone());
+                    problem.applying_exclusions = Some(exclusions.clone());
+                    if exclusions.is_empty() {
+                        "record what is missing with POST /v1/tickets/{id}/facts, then claim".to_owned()
+                    } else {
+                        "nothing can be claimed while an exclusion applies".to_owned()
+                    }
+                };
+                format!("{detail}; {next}")
+            }
+            Self::InvalidClaimTransition { from, action, allowed } => {
+                let allowed = claim_steps(allowed);
+                problem.claim_status = Some(*from);
+                problem.allowed = Some(allowed_actions(&allowed));
+                format!("a support payment that is {} cannot {action}; allowed: {}", from.as_str(), allowed_list(&allowed))
             }
             Self::Conflict(_) => {
                 "the change conflicted with another change made at the same time, and nothing was written; reload and retry (with the same Idempotency-Key)"

@@ -101,6 +101,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// How partner alerts are written.
     pub alerts: Arc<alerts::AlertSettings>,
+    /// The support-payment rule sets (built in and from the config directory), for assessments and claims.
+    pub support_rules: Arc<hotline_domain::support_payment::RuleBook>,
+    /// The configured periods of the regulatory deadlines, for recording incident facts.
+    pub deadline_policy: hotline_domain::regulatory::DeadlinePolicy,
 }
 
 impl AppState {

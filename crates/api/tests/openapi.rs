@@ -319,6 +319,10 @@ fn state(storage: Storage) -> web::Data<AppState> {
             retry_policy: hotline_domain::outbox::RetryPolicy::default(),
             ack: hotline_api::ack::AckLinks::new("http://127.0.0.1", b"probe", chrono::Duration::hours(1)),
         }),
+        support_rules: Arc::new(
+            hotline_domain::support_payment::RuleBook::shipped().expect("the built-in rule sets"),
+        ),
+        deadline_policy: hotline_domain::regulatory::DeadlinePolicy::default(),
     })
 }
 

@@ -4,12 +4,13 @@
 //! serialised payload) and never assembles one; the events endpoint and the webhooks render the same
 //! typed value back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::outbox::OutboxStatus;
 use crate::referral::{ConsentGiver, ReferralAction, ReferralKind, ReferralStatus};
+use crate::regulatory::{DeadlineKind, DeadlineStatus};
 use crate::support_payment::PaymentKind;
 use crate::support_payment::claim::ClaimStatus;
 use crate::ticket::{EventAction, TicketStatus};
@@ -279,6 +280,20 @@ pub struct PaymentDecided {
     pub reason: Option<String>,
 }
 
+/// A regulatory deadline fell due without its report recorded: the hotline's reminder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadlineFellDue {
+    /// Which report.
+    pub kind: DeadlineKind,
+    /// Its due date in Japan.
+    pub due_date: NaiveDate,
+    /// The end of that day.
+    pub due_at: DateTime<Utc>,
+    /// `due` (today) or already `overdue` when announced.
+    pub deadline_status: DeadlineStatus,
+}
+
 /// Everything that can happen to a ticket. Serialised, it is the event's `changes`: the variant's
 /// fields only; its [`EventAction`] is stored beside it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -325,6 +340,8 @@ pub enum TicketEvent {
     PaymentPaid(PaymentDecided),
     /// `support_payment.rejected`.
     PaymentRejected(PaymentDecided),
+    /// `deadline.due`.
+    DeadlineDue(DeadlineFellDue),
 }
 
 /// What a webhook repeats of an event: identifiers, the referral kind and the status transition under
@@ -352,9 +369,12 @@ pub struct EventIds {
     /// The support-payment claim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_id: Option<Uuid>,
-    /// The referral's kind.
+    /// The referral's kind, or the report's kind of a `deadline.due`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<ReferralKind>,
+    pub kind: Option<String>,
+    /// The due date of a `deadline.due`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<NaiveDate>,
     /// The ticket's status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_status: Option<Change<Option<String>>>,
@@ -417,6 +437,7 @@ impl TicketEvent {
             Self::PaymentClaimed(_) => EventAction::SupportPaymentClaimed,
             Self::PaymentPaid(_) => EventAction::SupportPaymentPaid,
             Self::PaymentRejected(_) => EventAction::SupportPaymentRejected,
+            Self::DeadlineDue(_) => EventAction::DeadlineDue,
         }
     }
 
@@ -480,6 +501,7 @@ impl TicketEvent {
             EventAction::SupportPaymentRejected => {
                 Self::PaymentRejected(serde_json::from_str(payload).map_err(fail)?)
             }
+            EventAction::DeadlineDue => Self::DeadlineDue(serde_json::from_str(payload).map_err(fail)?),
         })
     }
 
@@ -507,7 +529,7 @@ impl TicketEvent {
             Self::ReferralRequested(e) => {
                 ids.referral_id = Some(e.referral_id);
                 ids.partner_id = Some(e.partner_id);
-                ids.kind = Some(e.kind);
+                ids.kind = Some(e.kind.as_str().to_owned());
                 ids.ticket_status = ticket(&e.status);
             }
             Self::ReferralMoved(e) => {
@@ -521,6 +543,10 @@ impl TicketEvent {
             Self::PaymentClaimed(e) => {
                 ids.claim_id = Some(e.claim_id);
                 ids.claim_status = Some(names(&e.status, ClaimStatus::as_str));
+            }
+            Self::DeadlineDue(e) => {
+                ids.kind = Some(e.kind.as_str().to_owned());
+                ids.due_date = Some(e.due_date);
             }
             Self::PaymentPaid(e) | Self::PaymentRejected(e) => {
                 ids.claim_id = Some(e.claim_id);

@@ -20,6 +20,7 @@ pub const MAX_DAYS_CLOSED: i64 = 365;
 
 /// What caused the incident, as far as the support payments are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// A cyber attack (サイバー攻撃), including a leak caused by one: ransomware, Emotet, intrusion,
@@ -41,6 +42,7 @@ wire_names!(Cause, "cause" {
 /// Whether personal data leaked. Medical data is special-care personal information (要配慮個人情報), so a
 /// possible leak already has to be reported to the PPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PersonalDataLeak {
     /// Established that nothing leaked.

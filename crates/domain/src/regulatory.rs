@@ -25,6 +25,7 @@ use crate::support_payment::Reason;
 
 /// One of the reports the hotline reminds of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     /// The preliminary report to the PPC (速報).
@@ -43,6 +44,7 @@ wire_names!(DeadlineKind, "kind" {
 
 /// Where a deadline stands at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineStatus {
     /// Not done, due date not passed.
@@ -61,6 +63,7 @@ wire_names!(DeadlineStatus, "status" {
 
 /// What a deadline's clock starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockStart {
     /// The recorded time the institution became aware.

@@ -205,6 +205,9 @@ pub enum EventAction {
     SupportPaymentPaid,
     /// A supervisor recorded that the association refused the claim.
     SupportPaymentRejected,
+    /// A regulatory deadline (PPC or MHLW report) fell due without the report being recorded: the
+    /// hotline's reminder, written by the built-in deadline actor.
+    DeadlineDue,
 }
 
 wire_names!(EventAction, "event" {
@@ -230,6 +233,7 @@ wire_names!(EventAction, "event" {
     SupportPaymentClaimed => "support_payment.claimed",
     SupportPaymentPaid => "support_payment.paid",
     SupportPaymentRejected => "support_payment.rejected",
+    DeadlineDue => "deadline.due",
 });
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod outbox;
+pub mod reminders;
 pub mod settings;
 pub mod telemetry;
 
@@ -98,12 +99,18 @@ impl Application {
                     hotline_api::routes::ack::ACK_LINK_ACTOR,
                     "partner acknowledgement link",
                     now,
+                )?;
+                hotline_storage::queries::tokens::ensure_system_actor(
+                    conn,
+                    reminders::DEADLINE_REMINDER_ACTOR,
+                    "regulatory deadline reminder",
+                    now,
                 )
             })
         })
         .await
         .context("system actor task")?
-        .context("creating the acknowledgement-link actor")?;
+        .context("creating the built-in actors")?;
         warn_if_holiday_data_runs_out(clock.now());
         let webhooks = sync_webhooks(&settings, &storage, clock.now()).await?;
         let support_rules = Arc::new(settings.support_rules()?);
@@ -117,6 +124,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.server.listen))?;
         let address = listener.local_addr()?;
         let purge_clock = Arc::clone(&clock);
+        let reminder_clock = Arc::clone(&clock);
         let templates_dir = settings.templates_dir();
         let templates = if templates_dir.is_dir() {
             hotline_notify::Templates::load(&templates_dir)
@@ -160,6 +168,8 @@ impl Application {
             config: api_config(&settings)?,
             clock,
             alerts,
+            support_rules: Arc::clone(&support_rules),
+            deadline_policy,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -177,6 +187,11 @@ impl Application {
         }
         let server = server.run();
         spawn_idempotency_purge(storage.clone(), purge_clock, settings.api.idempotency_retention_hours);
+        reminders::spawn(
+            storage.clone(),
+            reminder_clock,
+            StdDuration::from_secs(settings.deadlines.announce_interval_seconds),
+        );
         tracing::info!(%address, "listening");
         Ok(Application { server, address, storage, support_rules, deadline_policy, stop_worker, worker })
     }

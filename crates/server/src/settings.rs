@@ -71,6 +71,8 @@ pub struct DeadlinesSettings {
     pub ppc_final_wrongful_intent_days: u32,
     /// MHLW report after an attack.
     pub mhlw_report_days: u32,
+    /// How often deadlines falling due are looked for and announced (`deadline.due`), in seconds.
+    pub announce_interval_seconds: u64,
 }
 
 /// `[alerts]`.
@@ -410,7 +412,7 @@ impl Settings {
             .map_err(|error| anyhow::anyhow!("support-payment rules: {error}"))
     }
 
-    /// The periods of the regulatory deadlines, checked.
+    /// The periods of the regulatory deadlines, checked (with the reminders' interval).
     pub fn deadline_policy(&self) -> anyhow::Result<hotline_domain::regulatory::DeadlinePolicy> {
         let d = &self.deadlines;
         let policy = hotline_domain::regulatory::DeadlinePolicy {
@@ -420,6 +422,9 @@ impl Settings {
             mhlw_report_days: d.mhlw_report_days,
         };
         policy.check().map_err(|error| anyhow::anyhow!("deadlines: {error}"))?;
+        if !(1..=86_400).contains(&d.announce_interval_seconds) {
+            bail!("deadlines.announce_interval_seconds must be 1–86400, got {}", d.announce_interval_seconds);
+        }
         Ok(policy)
     }
 
@@ -689,6 +694,19 @@ secret = "0123456789abcdef0123456789abcdef"
         let settings = load_with("[deadlines]\nppc_preliminary_days = 3\nppc_final_days = 30\nppc_final_wrongful_intent_days = 60\nmhlw_report_days = 0\n").expect("loads");
         let policy = settings.deadline_policy().expect("policy");
         assert_eq!((policy.ppc_preliminary_days, policy.mhlw_report_days), (3, 0));
+    }
+
+    #[test]
+    fn the_reminder_interval_is_a_second_to_a_day() {
+        assert_eq!(load_with("").expect("defaults load").deadlines.announce_interval_seconds, 60);
+        for bad in [0, 86_401] {
+            let error = error_of(&format!("[deadlines]\nannounce_interval_seconds = {bad}\n"));
+            assert!(
+                error.contains(&format!("deadlines.announce_interval_seconds must be 1–86400, got {bad}")),
+                "{error}"
+            );
+        }
+        assert!(load_with("[deadlines]\nannounce_interval_seconds = 1\n").is_ok());
     }
 
     #[test]

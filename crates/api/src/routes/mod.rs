@@ -8,6 +8,8 @@ pub use meta::fallback;
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
+pub mod deadlines;
+pub mod facts;
 pub mod health;
 pub mod members;
 pub mod meta;
@@ -16,6 +18,7 @@ pub mod partners;
 pub mod referrals;
 pub mod registry;
 pub mod status;
+pub mod support_payments;
 pub mod tickets;
 pub mod tokens;
 
@@ -72,6 +75,13 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(registry::import_registry)
             .service(tokens::list_tokens)
             .service(tokens::create_token)
-            .service(tokens::revoke_token),
+            .service(tokens::revoke_token)
+            .service(facts::record_facts)
+            .service(support_payments::get_support_payment)
+            .service(support_payments::claim)
+            .service(support_payments::pay)
+            .service(support_payments::reject)
+            .service(support_payments::list)
+            .service(deadlines::list),
     );
 }

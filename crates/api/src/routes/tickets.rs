@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Authorized, Supervisor};
-use crate::change::{TicketChange, ticket_key};
+use crate::change::{TicketChange, read_ticket, ticket_key};
 use crate::extract::{Empty, JsonRequest};
 use crate::precondition::{IfMatch, TicketPath, etag};
 use crate::problem::ApiError;
@@ -45,11 +45,11 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
     let storage = state.storage.clone();
-    let full = web::block(move || storage.read(|conn| ticket_view::full_ticket(conn, &key))).await??;
-    let full = full.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
+    let found = web::block(move || storage.read(|conn| read_ticket(conn, &key))).await??;
+    let (full, case) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(full.detail.header.version)))
-        .json(TicketView::new(&full, &state.views(auth.actor.role, state.clock.now()))))
+        .json(TicketView::new(&full, &case, &state.views(auth.actor.role, state.clock.now()))))
 }
 
 /// Query of the ticket queue.

@@ -4,8 +4,10 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hotline_domain::office_hours::OfficeHours;
+use hotline_domain::regulatory::DeadlinePolicy;
 use hotline_domain::role::Role;
 use hotline_domain::sla::{Deadline, SlaTargets};
+use hotline_domain::support_payment::RuleBook;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,7 +15,8 @@ use uuid::Uuid;
 use crate::state::{AppState, PoliceFallback};
 
 /// What a view needs besides the record: the zone instants are shown in, "now" for the clocks, the
-/// SLA targets, the reader's role (for the actions offered), and the police defaults.
+/// SLA targets, the reader's role (for the actions offered), the police defaults, and the support-payment
+/// rule sets and deadline periods (the assessment and the deadlines are computed on every read).
 #[derive(Debug, Clone, Copy)]
 pub struct ViewContext<'a> {
     /// Zone of every instant shown.
@@ -28,6 +31,10 @@ pub struct ViewContext<'a> {
     pub police_hours: &'a OfficeHours,
     /// What a closed desk's handoff tells the caller.
     pub police_fallback: &'a PoliceFallback,
+    /// The support-payment rule sets in force.
+    pub support_rules: &'a RuleBook,
+    /// The periods of the regulatory deadlines.
+    pub deadline_policy: &'a DeadlinePolicy,
 }
 
 impl AppState {
@@ -40,6 +47,8 @@ impl AppState {
             role,
             police_hours: &self.config.police_hours,
             police_fallback: &self.config.police_fallback,
+            support_rules: &self.support_rules,
+            deadline_policy: &self.deadline_policy,
         }
     }
 }

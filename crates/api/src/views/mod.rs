@@ -7,6 +7,7 @@
 mod alert;
 mod call;
 mod context;
+mod incident;
 mod partner;
 mod registry;
 mod status;
@@ -19,6 +20,11 @@ pub use call::{
     VerificationView,
 };
 pub use context::{DeadlineView, PartnerRef, PrefectureCodeView, ViewContext};
+pub use incident::{
+    AmountLineView, AssessmentView, ClaimView, DeadlineEntryView, DeadlineList, ExclusionView,
+    IncidentFactsView, RegulatoryDeadlineView, RequirementView, RuleSetView, SupportPaymentList,
+    SupportPaymentView, TicketSupportPaymentView,
+};
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
 pub use status::{HealthView, HotlineStatusView, ReadyView};

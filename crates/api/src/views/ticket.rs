@@ -5,12 +5,14 @@ use chrono::{DateTime, FixedOffset};
 use hotline_domain::audit::TicketEvent;
 use hotline_domain::clocks::{ReferralTimes, TicketTimes, is_overdue, referral_deadline, ticket_deadlines};
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus, referral_actions};
+use hotline_domain::support_payment::MemberStanding;
 use hotline_domain::ticket::TicketStatus;
 use hotline_domain::triage::{Category, IncidentKind, Priority};
 use hotline_domain::verification::VerificationOutcome;
 use hotline_domain::workflow::{TicketAction, allowed_actions};
 use hotline_storage::queries::audit::EventRecord;
 use hotline_storage::queries::records::{CallbackRecord, NoteRecord, ReferralRecord, TriageRecord};
+use hotline_storage::queries::support_payments::CaseRecord;
 use hotline_storage::queries::ticket_view::FullTicket;
 use hotline_storage::queries::tickets::TicketHeader;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,7 @@ use uuid::Uuid;
 use super::alert::AlertView;
 use super::call::{CallView, RelatedTicketView};
 use super::context::{DeadlineView, PartnerRef, PrefectureCodeView, ViewContext};
+use super::incident::{IncidentFactsView, RegulatoryDeadlineView, TicketSupportPaymentView};
 use super::partner::PoliceDeskView;
 
 fn times(ticket: &TicketHeader) -> TicketTimes {
@@ -412,12 +415,22 @@ pub struct TicketView {
     pub calls: Vec<CallView>,
     /// Alerts sent or waiting for this ticket, oldest first.
     pub alerts: Vec<AlertView>,
+    /// The incident facts that decide the support payment and the deadlines; `null` until recorded
+    /// (`POST /v1/tickets/{id}/facts`).
+    pub incident_facts: Option<IncidentFactsView>,
+    /// Reports due to the PPC (preliminary, final) and the MHLW, in that order, computed from the facts;
+    /// empty while nothing is reportable.
+    pub regulatory_deadlines: Vec<RegulatoryDeadlineView>,
+    /// Where the support payment (一時支援金) stands; `null` while no facts and no claim are recorded.
+    pub support_payment: Option<TicketSupportPaymentView>,
 }
 
 impl TicketView {
-    /// Shows a ticket to a reader of `ctx.role`.
-    pub fn new(full: &FullTicket, ctx: &ViewContext<'_>) -> Self {
+    /// Shows a ticket, with its recorded facts and claim, to a reader of `ctx.role`.
+    pub fn new(full: &FullTicket, case: &CaseRecord, ctx: &ViewContext<'_>) -> Self {
         let ticket = &full.detail.header;
+        let first_verification = full.detail.calls.first().map(|call| call.verification.outcome);
+        let facts = case.facts.as_ref().map(|record| &record.facts);
         Self {
             id: ticket.id,
             reference: ticket.reference.clone(),
@@ -430,7 +443,7 @@ impl TicketView {
             summary: ticket.summary.clone(),
             assignee: ticket.assignee,
             caller: CallerView {
-                verification: full.detail.calls.first().map(|call| call.verification.outcome),
+                verification: first_verification,
                 confirmed_at: ctx.at_opt(ticket.caller_confirmed_at),
                 confirmed_by: ticket.caller_confirmed_by,
             },
@@ -466,6 +479,16 @@ impl TicketView {
             possible_repeat_of: RelatedTicketView::list(&full.detail.possible_repeat_of, ctx),
             calls: full.detail.calls.iter().map(|call| CallView::new(call, ctx)).collect(),
             alerts: full.alerts.iter().map(|alert| AlertView::new(alert, ctx)).collect(),
+            incident_facts: case.facts.as_ref().map(|record| IncidentFactsView::new(record, ctx)),
+            regulatory_deadlines: facts
+                .map(|facts| RegulatoryDeadlineView::of_facts(facts, ticket.first_call_at, ctx))
+                .unwrap_or_default(),
+            support_payment: TicketSupportPaymentView::of_case(
+                facts,
+                case.claim.as_ref(),
+                MemberStanding::from_verification(first_verification, ticket.caller_confirmed_at.is_some()),
+                ctx,
+            ),
         }
     }
 }

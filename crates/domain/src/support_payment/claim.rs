@@ -13,7 +13,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Assessment, PaymentKind};
+use super::{Assessment, PaymentKind, Reason, format_yen};
 use crate::FieldError;
 use crate::role::Role;
 
@@ -57,6 +57,7 @@ impl ClaimStatus {
 
 /// A step a supervisor takes on a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimAction {
     /// Claim the payment (from `ready_to_claim`).
@@ -263,6 +264,24 @@ pub fn decide(
     }
 }
 
+/// One sentence on a recorded claim, for the operator: the payment, the amount claimed and where the
+/// claim stands (the assessment's summary speaks for the derived statuses).
+pub fn claim_summary(payment: PaymentKind, status: ClaimStatus, amount_yen: u64) -> Reason {
+    let name = payment.name();
+    let amount = format_yen(amount_yen);
+    let (ja, en) = match status {
+        ClaimStatus::Claimed => ("請求済み(支払待ち)", "claimed, awaiting payment"),
+        ClaimStatus::Paid => ("支払済み", "paid"),
+        ClaimStatus::Rejected => {
+            ("不支給(理由は請求の記録を参照)", "rejected (see the claim for the reason)")
+        }
+        ClaimStatus::NotApplicable | ClaimStatus::PendingRequirements | ClaimStatus::ReadyToClaim => {
+            ("未請求", "not claimed")
+        }
+    };
+    Reason::new(format!("{} {amount}円: {ja}", name.ja), format!("{} ¥{amount}: {en}", name.en))
+}
+
 /// The reason of a rejection: required, 1–1000 characters, as the association gave it.
 pub fn rejection_reason(input: &str) -> Result<String, FieldError> {
     crate::text::required_notes("reason", input, 1000)
@@ -271,7 +290,7 @@ pub fn rejection_reason(input: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support_payment::{Reason, RuleSetRef};
+    use crate::support_payment::RuleSetRef;
 
     fn assessment(status: ClaimStatus, payment: Option<PaymentKind>) -> Assessment {
         Assessment {
@@ -291,6 +310,20 @@ mod tests {
     }
 
     const ALL_ROLES: [Role; 3] = [Role::Operator, Role::Supervisor, Role::Admin];
+
+    #[test]
+    fn a_recorded_claim_is_summed_up_with_its_payment_amount_and_status() {
+        let paid = claim_summary(PaymentKind::CyberAttack, ClaimStatus::Paid, 150_000);
+        assert_eq!(paid.ja, "サイバー攻撃一時支援金 150,000円: 支払済み");
+        assert_eq!(paid.en, "Cyber-attack support payment ¥150,000: paid");
+        let claimed = claim_summary(PaymentKind::PersonalDataLeak, ClaimStatus::Claimed, 50_000);
+        assert_eq!(claimed.ja, "個人情報漏えい一時支援金 50,000円: 請求済み(支払待ち)");
+        assert!(
+            claim_summary(PaymentKind::CyberAttack, ClaimStatus::Rejected, 100_000)
+                .en
+                .ends_with("rejected (see the claim for the reason)")
+        );
+    }
 
     /// The machine written out by hand: every allowed (from, action, to); everything else is refused.
     const EXPECTED: &[(ClaimStatus, ClaimAction, ClaimStatus)] = &[

@@ -54,7 +54,8 @@ impl PaymentKind {
 
 /// Whether the institution is run by an A① member, as far as the hotline knows. Only institutions run
 /// by an A① member are covered (「A①会員がいらっしゃらない医療機関はご利用になれない」).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberStanding {
     /// The registry matched the caller's member and institution, or a supervisor confirmed the caller.
@@ -81,7 +82,8 @@ impl MemberStanding {
 }
 
 /// A short explanation in both languages the hotline works in.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     /// 日本語.
     pub ja: String,

@@ -11,16 +11,19 @@
 //! The hook for "a deadline fell due" notifications: [`unannounced_due_by`] lists deadlines not done and
 //! not yet announced whose due time lies at or before a given instant, and [`mark_announced`] records
 //! that one was announced — both inside the transaction that writes the notification (the outbox), so a
-//! deadline is announced once. A deadline whose due time moves is announced again.
+//! deadline is announced once. A deadline whose due time moves is announced again. [`announce_due`] does
+//! both and appends the `deadline.due` audit event, whose webhooks go out through the outbox.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hotline_domain::audit::{DeadlineFellDue, TicketEvent};
 use hotline_domain::incident_facts::CaseFacts;
 use hotline_domain::regulatory::{
     ClockStart, Deadline, DeadlineKind, DeadlinePolicy, DeadlineStatus, deadlines, overdue_cutoff, status_of,
 };
 use uuid::Uuid;
 
+use crate::queries::audit;
 use crate::queries::{corrupt, parse_uuid};
 use crate::schema::{regulatory_deadlines, tickets};
 use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
@@ -288,15 +291,51 @@ pub fn unannounced_due_by(
     load(conn, query, now, limit)
 }
 
-/// Records that a deadline's falling due was announced; false when there is no such deadline.
+/// Records that a deadline's falling due was announced; false when there is no such deadline or it was
+/// announced already. The condition makes the announcement once-only also when two processes announce at
+/// the same time: on PostgreSQL the second update waits for the first transaction and then finds the
+/// deadline announced; SQLite runs one writer at a time.
 pub fn mark_announced(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     kind: DeadlineKind,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    let updated = diesel::update(regulatory_deadlines::table.find((ticket_id.to_string(), kind.as_str())))
-        .set(regulatory_deadlines::announced_at.eq(db_time(at)))
-        .execute(conn)?;
+    let updated = diesel::update(
+        regulatory_deadlines::table
+            .find((ticket_id.to_string(), kind.as_str()))
+            .filter(regulatory_deadlines::announced_at.is_null()),
+    )
+    .set(regulatory_deadlines::announced_at.eq(db_time(at)))
+    .execute(conn)?;
     Ok(updated > 0)
+}
+
+/// Announces the deadlines that fell due: each one not done and not announced whose due time is at or
+/// before `due_by` is marked announced and gets a `deadline.due` event by `actor` on its ticket (the
+/// event's webhooks are written with it, by `audit::record`). The event names the report
+/// (`kind`), its `due_date` and `due_at`, and whether it was `due` or already `overdue` when announced.
+/// Run it in a write transaction; returns the deadlines announced, earliest due first.
+pub fn announce_due(
+    conn: &mut DbConnection,
+    actor: Uuid,
+    due_by: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DeadlineRecord>, StorageError> {
+    let mut announced = Vec::new();
+    for deadline in unannounced_due_by(conn, due_by, now, limit)? {
+        if !mark_announced(conn, deadline.ticket_id, deadline.kind, now)? {
+            continue;
+        }
+        let event = TicketEvent::DeadlineDue(DeadlineFellDue {
+            kind: deadline.kind,
+            due_date: deadline.due_date,
+            due_at: deadline.due_at,
+            deadline_status: deadline.status,
+        });
+        audit::record(conn, deadline.ticket_id, actor, now, &event)?;
+        announced.push(DeadlineRecord { announced_at: Some(now), ..deadline });
+    }
+    Ok(announced)
 }

@@ -410,6 +410,38 @@ fn deadlines_follow_the_facts_and_are_listed_by_status_and_due_time(storage: &St
             .write(|conn| deadlines::mark_announced(conn, quiet, DeadlineKind::MhlwReport, morning))
             .expect("mark")
     );
+    assert!(
+        !storage
+            .write(|conn| deadlines::mark_announced(conn, leak, DeadlineKind::PpcPreliminaryReport, morning))
+            .expect("mark"),
+        "announced already"
+    );
+    // announce_due: the two left, each once, as a deadline.due event on its ticket.
+    let announce_due = || {
+        storage
+            .write(|conn| deadlines::announce_due(conn, id(SUPERVISOR), today_end, morning, 100))
+            .expect("announce")
+    };
+    let announced = announce_due();
+    assert_eq!(
+        tickets_of(&announced),
+        [(attack, DeadlineKind::MhlwReport), (attack, DeadlineKind::PpcPreliminaryReport)]
+    );
+    assert!(announced.iter().all(|d| d.announced_at == Some(morning)));
+    assert!(announce_due().is_empty(), "announced once");
+    let due_events: Vec<serde_json::Value> = events(storage, attack)
+        .into_iter()
+        .filter(|(action, _)| action == "deadline.due")
+        .map(|(_, changes)| changes)
+        .collect();
+    assert_eq!(due_events.len(), 2);
+    assert_eq!(due_events[0]["kind"], "mhlw_report");
+    assert_eq!(
+        (&due_events[0]["due_date"], &due_events[0]["deadline_status"]),
+        (&serde_json::json!("2026-12-21"), &serde_json::json!("overdue")),
+        "missed long ago, never announced: announced now, as overdue"
+    );
+    assert_eq!(due_events[1]["kind"], "ppc_preliminary_report");
 
     // Reports recorded: done; moving the awareness moves the due date and re-arms the announcement.
     record(
