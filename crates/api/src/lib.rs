@@ -6,6 +6,7 @@ pub mod ack;
 pub mod alerts;
 pub mod auth;
 pub mod extract;
+pub mod http_layer;
 pub mod idempotency;
 pub mod precondition;
 pub mod problem;
@@ -161,10 +162,14 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             _ => ("internal-error", "Internal error", "an unexpected error occurred".to_owned()),
         };
         let body = problem_body(status, slug, title, &detail, Map::new()).to_string();
-        let (req, _) = res.into_parts();
-        let response: HttpResponse<BoxBody> = HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-            .body(body);
+        let (req, original) = res.into_parts();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        // A 405 says which methods the resource takes (RFC 9110 §15.5.6); actix's own 405 has it.
+        if let Some(allow) = original.headers().get(header::ALLOW) {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        let response: HttpResponse<BoxBody> = response.body(body);
         let response: ServiceResponse<EitherBody<B, BoxBody>> =
             ServiceResponse::new(req, response).map_into_right_body();
         Ok(ErrorHandlerResponse::Response(response))

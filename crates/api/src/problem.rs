@@ -130,6 +130,21 @@ pub enum ApiError {
     /// A bug or an unexpected failure; details are in the log under the request id.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The request target (path and query) is longer than the service reads.
+    #[error("request target longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request head (request line and header fields) is larger than the HTTP layer reads.
+    #[error("request head too large")]
+    HeadersTooLarge,
+    /// The bytes received are not an HTTP/1.1 request (refused by the HTTP layer before routing).
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// The request head did not arrive in time.
+    #[error("request head not received in time")]
+    RequestTimeout,
 }
 
 /// Every problem type the API can answer with, including those of the safety net for actix's own
@@ -161,6 +176,9 @@ pub const PROBLEM_SLUGS: &[&str] = &[
     "conflict",
     "service-unavailable",
     "internal-error",
+    "uri-too-long",
+    "headers-too-large",
+    "request-timeout",
 ];
 
 impl ApiError {
@@ -191,6 +209,10 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::Unavailable(_) => "service-unavailable",
             Self::Internal(_) => "internal-error",
+            Self::UriTooLong { .. } => "uri-too-long",
+            Self::HeadersTooLarge => "headers-too-large",
+            Self::MalformedRequest(_) => "bad-request",
+            Self::RequestTimeout => "request-timeout",
         }
     }
 
@@ -225,6 +247,10 @@ impl ApiError {
             Self::Conflict(_) => "Conflict",
             Self::Unavailable(_) => "Service temporarily unavailable",
             Self::Internal(_) => "Internal error",
+            Self::UriTooLong { .. } => "Request target too long",
+            Self::HeadersTooLarge => "Request header fields too large",
+            Self::MalformedRequest(_) => "Bad request",
+            Self::RequestTimeout => "Request timeout",
         }
     }
 
@@ -334,6 +360,19 @@ impl ApiError {
             Self::Internal(_) => {
                 "an unexpected error occurred; it has been logged with this request's id".to_owned()
             }
+            Self::UriTooLong { limit } => {
+                format!("the request target (path and query) must be at most {limit} bytes")
+            }
+            Self::HeadersTooLarge => format!(
+                "the request line and header fields must be less than {} bytes in all, in at most {} fields",
+                crate::http_layer::MAX_HEAD_BYTES,
+                crate::http_layer::MAX_HEADER_FIELDS
+            ),
+            Self::MalformedRequest(reason) => format!("the request is not valid HTTP/1.1: {reason}"),
+            Self::RequestTimeout => format!(
+                "the request head must arrive within {} seconds of connecting",
+                crate::http_layer::HEAD_TIMEOUT_SECONDS
+            ),
         };
         (detail, ext)
     }
@@ -364,7 +403,12 @@ pub fn problem_body(
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::MalformedBody(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedBody(_) | Self::InvalidIdempotencyKey(_) | Self::MalformedRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -519,6 +563,10 @@ mod tests {
             ApiError::Conflict(String::new()),
             ApiError::Unavailable(String::new()),
             ApiError::Internal(String::new()),
+            ApiError::UriTooLong { limit: 1 },
+            ApiError::HeadersTooLarge,
+            ApiError::MalformedRequest(String::new()),
+            ApiError::RequestTimeout,
         ];
         for error in &samples {
             assert!(PROBLEM_SLUGS.contains(&error.slug()), "{} is not in PROBLEM_SLUGS", error.slug());

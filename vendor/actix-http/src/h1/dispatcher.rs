@@ -26,6 +26,7 @@ use super::{
     decoder::MAX_BUFFER_SIZE,
     payload::{Payload, PayloadSender, PayloadStatus},
     timer::TimerState,
+    refusal::refusal_response, // PATCH(hotline)
     Message, MessageType,
 };
 use crate::{
@@ -199,7 +200,7 @@ pin_project! {
 enum DispatcherMessage {
     Item(Request),
     Upgrade(Request),
-    Error(Response<()>),
+    Error(Response<BoxBody>), // PATCH(hotline): was Response<()>, so a refusal can carry a body
 }
 
 pin_project! {
@@ -634,7 +635,9 @@ where
                         // send_response would update InnerDispatcher state to SendPayload or None
                         // (If response body is empty)
                         // continue loop to poll it
-                        self.as_mut().send_error_response(res, BoxBody::new(()))?;
+                        // PATCH(hotline): the response may carry a body now
+                        let (res, body) = res.replace_body(());
+                        self.as_mut().send_error_response(res, body)?;
                     }
 
                     // return with upgrade request and poll it exclusively
@@ -983,7 +986,8 @@ where
                                 error!("Internal server error: unexpected payload chunk");
                                 this.flags.insert(Flags::READ_DISCONNECT);
                                 this.messages.push_back(DispatcherMessage::Error(
-                                    Response::internal_server_error().drop_body(),
+                                    // PATCH(hotline): boxed, as the message now holds a body
+                                    Response::internal_server_error().drop_body().map_into_boxed_body(),
                                 ));
                                 *this.error = Some(DispatchError::InternalError);
                                 break;
@@ -998,7 +1002,8 @@ where
                                 error!("Internal server error: unexpected eof");
                                 this.flags.insert(Flags::READ_DISCONNECT);
                                 this.messages.push_back(DispatcherMessage::Error(
-                                    Response::internal_server_error().drop_body(),
+                                    // PATCH(hotline): boxed, as the message now holds a body
+                                    Response::internal_server_error().drop_body().map_into_boxed_body(),
                                 ));
                                 *this.error = Some(DispatchError::InternalError);
                                 break;
@@ -1027,11 +1032,12 @@ where
                     }
 
                     // request heads that overflow buffer size return a 431 error
-                    this.messages
-                        .push_back(DispatcherMessage::Error(Response::with_body(
-                            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                            (),
-                        )));
+                    // PATCH(hotline): unless the installed responder answers otherwise
+                    let res = refusal_response(&ParseError::TooLarge, this.read_buf, || {
+                        Response::with_body(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, ())
+                            .map_into_boxed_body()
+                    });
+                    this.messages.push_back(DispatcherMessage::Error(res));
 
                     this.flags.insert(Flags::READ_DISCONNECT);
                     *this.error = Some(ParseError::TooLarge.into());
@@ -1047,9 +1053,11 @@ where
                     }
 
                     // malformed requests should be responded with 400
-                    this.messages.push_back(DispatcherMessage::Error(
-                        Response::bad_request().drop_body(),
-                    ));
+                    // PATCH(hotline): unless the installed responder answers otherwise
+                    let res = refusal_response(&err, this.read_buf, || {
+                        Response::bad_request().drop_body().map_into_boxed_body()
+                    });
+                    this.messages.push_back(DispatcherMessage::Error(res));
 
                     this.flags.insert(Flags::READ_DISCONNECT);
                     *this.error = Some(err.into());
@@ -1073,10 +1081,14 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // PATCH(hotline): unless the installed responder answers otherwise
+                let res = refusal_response(&ParseError::Timeout, this.read_buf, || {
+                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()).map_into_boxed_body()
+                });
+                let (res, body) = res.replace_body(());
+                let _ = self.as_mut().send_error_response(res, body);
+                // PATCH(hotline): write the body too; after SHUTDOWN only the buffer is flushed
+                let _ = self.as_mut().poll_response(cx);
 
                 self.project().flags.insert(Flags::SHUTDOWN);
             }
