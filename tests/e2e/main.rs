@@ -21,6 +21,7 @@ mod problems;
 mod queues;
 mod registry;
 mod service;
+mod text;
 mod tokens;
 mod webhook_sink;
 mod webhooks;

@@ -55,8 +55,18 @@ pub fn require_media_type(req: &HttpRequest, expected: &'static str) -> Result<(
     }
 }
 
-/// Parses a JSON body into `T`, naming the field of any type error, missing or unknown field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// A JSON request body. Every string in it is checked before a handler sees it
+/// ([`crate::text_input`]): single-line text unless its path is listed in [`Self::FREE_TEXT`]. The
+/// bound on [`parse_json`] makes each body type say which of its fields take free text.
+pub trait RequestBody: DeserializeOwned {
+    /// Paths of the fields that take free text (tabs and line breaks allowed), as `errors[].field`
+    /// names them: `summary`, `consent.note`, `items[]` for every element of an array.
+    const FREE_TEXT: &'static [&'static str];
+}
+
+/// Parses a JSON body into `T`, naming the field of any type error, missing or unknown field, then
+/// refuses characters no field takes (422 naming each such field).
+pub fn parse_json<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
         ApiError::MalformedBody(format!("the body is not valid UTF-8 (byte {})", error.valid_up_to()))
     })?;
@@ -82,6 +92,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|error| ApiError::MalformedBody(format!("the body is not valid JSON: {error}")))?;
+    // The body parsed as `T`, so it is valid JSON; read again as a tree to reach every string.
+    let tree: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| ApiError::MalformedBody(format!("the body is not valid JSON: {error}")))?;
+    crate::text_input::check_json_text(&tree, T::FREE_TEXT)?;
     Ok(value)
 }
 
@@ -112,7 +126,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// Reads a JSON body with the route's limit and media type.
-pub async fn json_body<T: DeserializeOwned>(
+pub async fn json_body<T: RequestBody>(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,

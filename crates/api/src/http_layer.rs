@@ -69,7 +69,7 @@ fn classify(error: &ParseError, head: &[u8]) -> ApiError {
     match error {
         ParseError::TooLarge => ApiError::HeadersTooLarge,
         ParseError::Timeout => ApiError::RequestTimeout,
-        other => ApiError::MalformedRequest(other.to_string()),
+        other => ApiError::MalformedRequest(format!("the request is not valid HTTP/1.1: {other}")),
     }
 }
 

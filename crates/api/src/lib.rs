@@ -12,6 +12,7 @@ pub mod precondition;
 pub mod problem;
 pub mod routes;
 pub mod telemetry;
+pub mod text_input;
 pub mod time;
 
 use std::sync::Arc;

@@ -368,7 +368,7 @@ impl ApiError {
                 crate::http_layer::MAX_HEAD_BYTES,
                 crate::http_layer::MAX_HEADER_FIELDS
             ),
-            Self::MalformedRequest(reason) => format!("the request is not valid HTTP/1.1: {reason}"),
+            Self::MalformedRequest(reason) => reason.clone(),
             Self::RequestTimeout => format!(
                 "the request head must arrive within {} seconds of connecting",
                 crate::http_layer::HEAD_TIMEOUT_SECONDS

@@ -31,6 +31,7 @@ macro_rules! wire_names {
 
 pub mod call;
 pub mod callback;
+pub mod characters;
 pub mod clocks;
 pub mod error;
 pub mod holidays;

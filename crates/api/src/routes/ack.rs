@@ -5,6 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use hotline_domain::characters::TextKind;
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus};
 use hotline_domain::role::Role;
 use hotline_storage::queries::lifecycle::{self, Change, ChangeError, ReferralRecord, ReferralUpdate};
@@ -194,6 +195,26 @@ pub async fn answer(
             return Ok(page(status, "ご依頼への回答 / Your answer", &body));
         }
     };
+    // The same characters as through the API: free text in the note, one line elsewhere.
+    let unstorable = [
+        (TextKind::SingleLine, &form_data.action),
+        (TextKind::FreeText, form_data.note.as_ref().unwrap_or(&String::new())),
+        (TextKind::SingleLine, form_data.police_receipt_number.as_ref().unwrap_or(&String::new())),
+        (TextKind::SingleLine, form_data.police_contact.as_ref().unwrap_or(&String::new())),
+    ]
+    .into_iter()
+    .any(|(kind, text)| kind.first_refused(text).is_some());
+    if unstorable {
+        let body = form(
+            &token,
+            &loaded,
+            &state,
+            Some(
+                "使用できない制御文字が含まれています。入力し直してください。 The answer contains control characters; please type it again.",
+            ),
+        );
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "ご依頼への回答 / Your answer", &body));
+    }
     let action = match form_data.action.as_str() {
         "accept" => ReferralAction::Accept,
         "decline" => ReferralAction::Decline,

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::json_body;
+use crate::extract::{RequestBody, json_body};
 use crate::problem::ApiError;
 use crate::routes::tickets::{run_change, ticket_id};
 use crate::time::display_time;
@@ -43,6 +43,10 @@ struct PromiseRequest {
     due_at: DateTime<FixedOffset>,
     #[serde(default)]
     note: Option<String>,
+}
+
+impl RequestBody for PromiseRequest {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
 }
 
 /// `POST /v1/tickets/{id}/callbacks` (operator, If-Match): `{"due_at": …, "note": …}`.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, json_body};
+use crate::extract::{IdempotencyKey, RequestBody, json_body};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
@@ -39,6 +39,10 @@ struct CallRequest {
     summary: String,
     #[serde(default)]
     ticket_id: Option<Uuid>,
+}
+
+impl RequestBody for CallRequest {
+    const FREE_TEXT: &'static [&'static str] = &["summary"];
 }
 
 #[derive(Debug, Deserialize)]

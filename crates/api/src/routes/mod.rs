@@ -37,7 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/ack/{token}").route(web::get().to(ack::show)).route(web::post().to(ack::answer)))
     .service(
         web::scope("/v1")
-            // The middleware registered last runs first: authenticate, then answer stored replays.
+            // The middleware registered last runs first: authenticate, then answer stored replays, then
+            // refuse query strings with characters no parameter takes.
+            .wrap(from_fn(crate::text_input::refuse_bad_query_text))
             .wrap(from_fn(crate::idempotency::replay_stored))
             .wrap(from_fn(authenticate))
             .service(web::resource("/hotline/status").route(web::get().to(status::hotline_status)))

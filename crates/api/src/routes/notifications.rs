@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::IdempotencyKey;
+use crate::extract::{IdempotencyKey, RequestBody};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
@@ -79,6 +79,10 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RetryRequest {}
+
+impl RequestBody for RetryRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 /// `POST /v1/notifications/{id}/retry` (supervisor): a failed alert gets a fresh set of attempts. With an
 /// `Idempotency-Key`, a retried request is answered with the first answer instead of a 409.

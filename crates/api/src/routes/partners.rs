@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, json_body};
+use crate::extract::{IdempotencyKey, RequestBody, json_body};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
@@ -160,6 +160,10 @@ struct PartnerRequest {
     office_hours: Option<Option<Value>>,
     #[serde(default)]
     active: Option<bool>,
+}
+
+impl RequestBody for PartnerRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
 }
 
 /// Applies a request to a draft (the current partner for an update), checking every rule.

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::json_body;
+use crate::extract::{RequestBody, json_body};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
 use crate::routes::tickets::{optional_body, referral_json, run_change, ticket_id};
@@ -43,6 +43,10 @@ struct CreateReferral {
     consent: Option<ConsentRequest>,
     #[serde(default)]
     note: Option<String>,
+}
+
+impl RequestBody for CreateReferral {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
 }
 
 /// Office hours of a partner: its own, or the police defaults.
@@ -153,6 +157,10 @@ struct ReferralActionRequest {
     police_receipt_number: Option<String>,
     #[serde(default)]
     police_contact: Option<String>,
+}
+
+impl RequestBody for ReferralActionRequest {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
 }
 
 /// `POST /v1/referrals/{id}/{accept|complete|decline|cancel}` (operator, If-Match of the ticket).

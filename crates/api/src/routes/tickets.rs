@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::{IdempotencyKey, RequestFingerprint, json_body, parse_json, read_body};
+use crate::extract::{IdempotencyKey, RequestBody, RequestFingerprint, json_body, parse_json, read_body};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::precondition::{etag, required_version};
 use crate::problem::ApiError;
@@ -339,7 +339,7 @@ pub async fn list_tickets(
 }
 
 /// A change's body, optional for actions that carry no data.
-pub(crate) async fn optional_body<T: serde::de::DeserializeOwned + Default>(
+pub(crate) async fn optional_body<T: RequestBody + Default>(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
@@ -415,6 +415,10 @@ struct TriageRequest {
     decline_reason: Option<String>,
 }
 
+impl RequestBody for TriageRequest {
+    const FREE_TEXT: &'static [&'static str] = &["priority_reason", "decline_reason"];
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FactsRequest {
@@ -476,6 +480,10 @@ pub async fn triage(
 #[serde(deny_unknown_fields)]
 struct EmptyRequest {}
 
+impl RequestBody for EmptyRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
+
 /// `POST /v1/tickets/{id}/start` (operator, If-Match): triaged → in_progress.
 pub async fn start(
     req: HttpRequest,
@@ -518,6 +526,16 @@ async fn simple_action(
 /// The operation behind a change whose body is one required text field.
 type TextOperation = fn(&mut DbConnection, &Change, &str) -> Result<Option<Value>, ChangeError>;
 
+/// The body of a text change: one free-text field, checked by [`text_change`].
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+struct TextChangeBody(serde_json::Map<String, Value>);
+
+impl RequestBody for TextChangeBody {
+    // Each route takes exactly one of these; any other key is refused by `text_change`.
+    const FREE_TEXT: &'static [&'static str] = &["resolution_summary", "reason", "body", "note"];
+}
+
 /// Runs a change whose body is exactly `{"<field>": "<text>"}` (1–4000 characters).
 #[allow(clippy::too_many_arguments)]
 async fn text_change(
@@ -533,8 +551,8 @@ async fn text_change(
 ) -> Result<HttpResponse, ApiError> {
     actor.require(role)?;
     let ticket = ticket_id(&state, &path).await?;
-    let (body, fingerprint) =
-        json_body::<serde_json::Map<String, Value>>(&req, payload, state.config.body_limit).await?;
+    let (TextChangeBody(body), fingerprint) =
+        json_body::<TextChangeBody>(&req, payload, state.config.body_limit).await?;
     if let Some(other) = body.keys().find(|key| key.as_str() != field) {
         return Err(ApiError::field(other, format!("unknown field `{other}`, expected `{field}`")));
     }
@@ -669,6 +687,10 @@ pub async fn confirm_caller(
 #[serde(deny_unknown_fields)]
 struct AssignRequest {
     assignee: Option<Uuid>,
+}
+
+impl RequestBody for AssignRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
 }
 
 /// `POST /v1/tickets/{id}/assign` (supervisor, If-Match) with `assignee` (a token id, or null).

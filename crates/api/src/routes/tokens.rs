@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::{Actor, generate_token};
-use crate::extract::{IdempotencyKey, json_body};
+use crate::extract::{IdempotencyKey, RequestBody, json_body};
 use crate::idempotency::{StoredResponse, write_once};
 use crate::problem::ApiError;
 use crate::routes::parse_id;
@@ -22,6 +22,10 @@ use crate::time::display_time;
 struct CreateTokenRequest {
     name: String,
     role: String,
+}
+
+impl RequestBody for CreateTokenRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
 }
 
 /// A token as listed: never its secret or hash.
