@@ -322,3 +322,25 @@ async fn a_registry_cell_with_a_control_character_is_a_row_error(app: TestApp) {
     // An open ticket is untouched by any of this.
     open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
 }
+
+/// The patterns the OpenAPI document can give text fields say what the service does: every character of
+/// the Basic Multilingual Plane, and a few beyond it, is accepted by the pattern exactly when the rule
+/// accepts it.
+#[test]
+fn the_documented_text_patterns_match_the_rule() {
+    use hotline_domain::characters::{FREE_TEXT_PATTERN, SINGLE_LINE_PATTERN, TextKind};
+    for (kind, pattern) in
+        [(TextKind::SingleLine, SINGLE_LINE_PATTERN), (TextKind::FreeText, FREE_TEXT_PATTERN)]
+    {
+        let schema = json!({ "type": "string", "pattern": pattern });
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .unwrap_or_else(|error| panic!("{pattern} does not compile: {error}"));
+        let beyond = ['\u{10000}', '\u{1F469}', '\u{E0001}', '\u{10FFFD}'];
+        for c in (0..=0xFFFF).filter_map(char::from_u32).chain(beyond) {
+            let text = format!("a{c}b");
+            assert_eq!(validator.is_valid(&json!(text)), kind.allows(c), "{kind:?} U+{:04X}", u32::from(c));
+        }
+    }
+}

@@ -70,6 +70,11 @@ pub fn parse_json<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
         ApiError::MalformedBody(format!("the body is not valid UTF-8 (byte {})", error.valid_up_to()))
     })?;
+    // serde reads a struct from a JSON array too (`[null, null]` would fill the first two fields):
+    // every body of this API is an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::MalformedBody("the body is not the JSON object expected".to_owned()));
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -123,6 +128,16 @@ fn strip_position(message: &str) -> String {
         Some(index) => message[..index].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// For an optional member that may be left out but not sent as `null` (with `#[serde(default)]`):
+/// `null` is refused as the wrong type, naming the member, instead of being read as "left out".
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Reads a JSON body with the route's limit and media type.

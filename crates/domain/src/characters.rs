@@ -19,6 +19,16 @@
 
 use crate::FieldError;
 
+/// The rule for [`TextKind::SingleLine`] as an ECMA-262 regular expression, for the `pattern` of string
+/// schemas in the OpenAPI document. It covers the noncharacters of the Basic Multilingual Plane only: a
+/// character class cannot name the others the same way in every regex dialect.
+pub const SINGLE_LINE_PATTERN: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F\u2028\u2029\uFDD0-\uFDEF\uFFFE\uFFFF]*$";
+
+/// The rule for [`TextKind::FreeText`] as an ECMA-262 regular expression (see [`SINGLE_LINE_PATTERN`]).
+pub const FREE_TEXT_PATTERN: &str =
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFDD0-\uFDEF\uFFFE\uFFFF]*$";
+
 /// What a text field is for, which decides the characters it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextKind {

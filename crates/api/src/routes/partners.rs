@@ -144,21 +144,21 @@ pub async fn list(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PartnerRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     emails: Option<Vec<String>>,
     #[serde(default)]
     phone: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     nationwide: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     prefectures: Option<Vec<String>>,
     #[serde(default)]
     office_hours: Option<Option<Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     active: Option<bool>,
 }
 
