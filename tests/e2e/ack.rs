@@ -155,6 +155,11 @@ async fn a_form_that_cannot_be_read_gets_the_page_again_not_json_and_changes_not
         ("application/json", r#"{"action":"accept"}"#, 415),
         ("application/x-www-form-urlencoded", "note=%E3%81%82", 422),
         ("application/x-www-form-urlencoded", "action=maybe", 422),
+        // Control characters are refused as through the API: none in the note but line breaks and tabs,
+        // none at all in the one-line fields.
+        ("application/x-www-form-urlencoded", "action=accept&note=a%00b", 422),
+        ("application/x-www-form-urlencoded", "action=accept&police_contact=a%0Ab", 422),
+        ("application/x-www-form-urlencoded", "action=accept%1B", 422),
     ] {
         let response = post(content_type, body).await.expect("POST the ack form");
         assert_eq!(response.status().as_u16(), status, "{content_type} {body}");

@@ -15,10 +15,10 @@ on_both_backends!(logs_of_an_intake_carry_no_names_phone_numbers_or_searches);
 
 /// Everything the global subscriber wrote.
 #[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LogBuffer {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }
@@ -43,7 +43,7 @@ impl<'a> MakeWriter<'a> for LogBuffer {
 }
 
 /// Installs, once per test binary, a global subscriber at `info,hotline=debug` writing into memory.
-fn captured_logs() -> &'static LogBuffer {
+pub fn captured_logs() -> &'static LogBuffer {
     static LOGS: OnceLock<LogBuffer> = OnceLock::new();
     LOGS.get_or_init(|| {
         let buffer = LogBuffer::default();

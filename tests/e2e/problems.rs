@@ -19,6 +19,8 @@ on_both_backends!(
     unknown_resources_and_paths_are_404_problems,
     wrong_method_is_405_problem,
     malformed_idempotency_key_is_400,
+    a_json_array_is_not_a_body_even_where_every_field_is_optional,
+    null_for_a_partner_member_that_cannot_be_cleared_is_422,
 );
 
 async fn unreadable_bodies_are_400_malformed_body(app: TestApp) {
@@ -320,4 +322,44 @@ async fn post_chunked(app: &TestApp, path: &str, token: &str, total: usize) -> S
     let mut response = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
     String::from_utf8_lossy(&response).into_owned()
+}
+
+/// serde can read a struct from an array; a body of optional fields must still refuse one.
+async fn a_json_array_is_not_a_body_even_where_every_field_is_optional(app: TestApp) {
+    let ticket = crate::helpers::open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
+    let desk = crate::helpers::police_desk(&app, "01").await;
+    let desk_path = format!("/v1/partners/{}", crate::helpers::text(&desk, "/id"));
+    let before = app.row_counts().await;
+    for body in ["[null, null]", "[]", " [\"forensic\"]"] {
+        let request = app
+            .request(Method::PATCH, &desk_path)
+            .bearer_auth(&app.supervisor.secret)
+            .header("content-type", "application/json")
+            .body(body);
+        app.send(request).await.expect_problem(400, "malformed-body");
+        let request = app
+            .request(Method::POST, &format!("/v1/tickets/{ticket}/start"))
+            .bearer_auth(&app.operator.secret)
+            .header("if-match", "\"1\"")
+            .header("content-type", "application/json")
+            .body(body);
+        app.send(request).await.expect_problem(400, "malformed-body");
+    }
+    assert_eq!(crate::helpers::police_desk(&app, "01").await, desk, "the desk is unchanged");
+    assert_eq!(app.row_counts().await, before);
+}
+
+/// `phone` and `office_hours` may be cleared with `null`; the other members of a partner change may be
+/// left out, but `null` is no value for them.
+async fn null_for_a_partner_member_that_cannot_be_cleared_is_422(app: TestApp) {
+    let desk = crate::helpers::police_desk(&app, "13").await;
+    let desk_path = format!("/v1/partners/{}", crate::helpers::text(&desk, "/id"));
+    for field in ["kind", "name", "emails", "nationwide", "prefectures", "active"] {
+        let body = json!({ field: null });
+        app.patch_json(&desk_path, &app.supervisor.secret, &body).await.expect_invalid_fields(&[field]);
+    }
+    assert_eq!(crate::helpers::police_desk(&app, "13").await, desk, "the desk is unchanged");
+    let cleared =
+        app.patch_json(&desk_path, &app.supervisor.secret, &json!({ "phone": null })).await.expect(200);
+    assert_eq!(cleared["phone"], json!(null), "{cleared}");
 }

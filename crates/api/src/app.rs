@@ -57,10 +57,14 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         // The HTTP layer's own status is kept (e.g. a 5xx other than 500).
         problem.status = status.as_u16();
         let body = problem.to_json();
-        let (req, _) = res.into_parts();
-        let response: HttpResponse<BoxBody> = HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-            .body(body);
+        let (req, original) = res.into_parts();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        // A 405 says which methods the resource takes (RFC 9110 §15.5.6).
+        if let Some(allow) = original.headers().get(header::ALLOW) {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        let response: HttpResponse<BoxBody> = response.body(body);
         let response: ServiceResponse<EitherBody<B, BoxBody>> =
             ServiceResponse::new(req, response).map_into_right_body();
         Ok(ErrorHandlerResponse::Response(response))

@@ -59,11 +59,17 @@ pub fn require_media_type(req: &HttpRequest, expected: &'static str) -> Result<(
     }
 }
 
-/// Parses a JSON body into `T`, naming the field of any type error, missing or unknown field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON body into `T`, naming the field of any type error, missing or unknown field, then
+/// refuses characters no field takes (422 naming each such field, see [`crate::text_input`]).
+pub fn parse_json<T: JsonRequest>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
         ApiError::MalformedBody(format!("the body is not valid UTF-8 (byte {})", error.valid_up_to()))
     })?;
+    // serde reads a struct from a JSON array too (`[null, null]` would fill the first two fields):
+    // every body of this API is an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::MalformedBody("the body is not the JSON object expected".to_owned()));
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -86,7 +92,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|error| ApiError::MalformedBody(format!("the body is not valid JSON: {error}")))?;
+    // The body parsed as `T`, so it is valid JSON; read again as a tree to reach every string.
+    let tree: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| ApiError::MalformedBody(format!("the body is not valid JSON: {error}")))?;
+    crate::text_input::check_json_text(&tree, T::FREE_TEXT)?;
     Ok(value)
+}
+
+/// For an optional member that may be left out but not sent as `null` (with `#[serde(default)]`):
+/// `null` is refused as the wrong type, naming the member, instead of being read as "left out".
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// serde reports a missing, unknown or duplicate field at the path of the object that holds it, naming
@@ -115,9 +135,14 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A type a route reads from a JSON body. Routes whose body is optional (`start`, `take`, the referral
-/// actions…) say what an empty body means.
+/// A type a route reads from a JSON body. Every string in it is checked before a handler sees it
+/// ([`crate::text_input`]): one line of text unless its path is listed in [`Self::FREE_TEXT`]. Routes
+/// whose body is optional (`start`, `take`, the referral actions…) say what an empty body means.
 pub trait JsonRequest: DeserializeOwned + 'static {
+    /// Paths of the fields that take free text (tabs and line breaks allowed), as `errors[].field`
+    /// names them: `summary`, `consent.note`, `items[]` for every element of an array.
+    const FREE_TEXT: &'static [&'static str];
+
     /// The value of an empty body; `None` when the body is required.
     fn when_empty() -> Option<Self> {
         None
@@ -195,6 +220,8 @@ impl FromRequest for Idempotency {
 pub struct Empty {}
 
 impl JsonRequest for Empty {
+    const FREE_TEXT: &'static [&'static str] = &[];
+
     fn when_empty() -> Option<Self> {
         Some(Self {})
     }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod change;
 pub mod extract;
+pub mod http_layer;
 pub mod idempotency;
 pub mod openapi;
 pub mod precondition;
@@ -15,6 +16,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod text_input;
 pub mod time;
 pub mod views;
 

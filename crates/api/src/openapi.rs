@@ -4,8 +4,8 @@
 //! a kind shares is added here, from what the operation declares, so it cannot be forgotten:
 //!
 //! - the lowest role (the bearer scheme's scope) is repeated at the start of the description;
-//! - the problem types an operation can answer: those it lists in its `x-problems` extension, plus
-//!   those its shape implies — a token (401, and 403 above operator), a path parameter (404), a body
+//! - the problem types an operation can answer: those it lists in its `x-problems` extension, those the
+//!   HTTP layer answers before routing (400, 408, 414, 431), plus those its shape implies — a token (401, and 403 above operator), a path parameter (404), a body
 //!   (400, 413, 415, 422), query parameters (422), `If-Match` (412, 428), a POST under `/v1`
 //!   (`Idempotency-Key`: 400, 422), any write (409 on a concurrent conflict), the database (503) and
 //!   bugs (500). They are grouped by status into
@@ -279,7 +279,14 @@ fn complete(api: &mut Document) {
                 operation.description = Some(format!("Role: {role}. {described}").trim_end().to_owned());
             }
             let mut problems = listed_problems(operation);
-            problems.push(ProblemType::InternalError);
+            // What the HTTP layer answers before routing, whatever the operation.
+            problems.extend([
+                ProblemType::BadRequest,
+                ProblemType::UriTooLong,
+                ProblemType::HeadersTooLarge,
+                ProblemType::RequestTimeout,
+                ProblemType::InternalError,
+            ]);
             // Everything under /v1 (the token is looked up), readiness, and the partners' pages use the
             // database.
             if under_v1 || path == "/readyz" || path.starts_with("/ack/") {

@@ -78,6 +78,12 @@ problem_types! {
     MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed");
     /// A request the HTTP layer could not read.
     BadRequest => ("bad-request", 400, "Bad request");
+    /// The request target is longer than the service reads.
+    UriTooLong => ("uri-too-long", 414, "Request target too long");
+    /// The request head is larger than the HTTP layer reads.
+    HeadersTooLarge => ("headers-too-large", 431, "Request header fields too large");
+    /// The request head did not arrive in time.
+    RequestTimeout => ("request-timeout", 408, "Request timeout");
     /// A call outside the service window.
     OutsideServiceWindow => ("outside-service-window", 422, "The hotline is closed at that time");
     /// A follow-up to a ticket that takes no more calls.
@@ -147,8 +153,11 @@ impl ProblemType {
         match status.as_u16() {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::PayloadTooLarge,
+            414 => Self::UriTooLong,
             415 => Self::UnsupportedMediaType,
+            431 => Self::HeadersTooLarge,
             400..=499 => Self::BadRequest,
             _ => Self::InternalError,
         }
@@ -341,6 +350,29 @@ pub enum ApiError {
     /// The path exists, not with this method.
     #[error("method {0} not allowed")]
     MethodNotAllowed(String),
+    /// The request target (path and query) is longer than the service reads.
+    #[error("request target longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request head (request line and header fields) is larger than the HTTP layer reads.
+    #[error("request head too large")]
+    HeadersTooLarge {
+        /// The largest head read, in bytes.
+        max_bytes: usize,
+        /// The most header fields read.
+        max_fields: usize,
+    },
+    /// The bytes received are not an HTTP/1.1 request (refused by the HTTP layer before routing).
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// The request head did not arrive in time.
+    #[error("request head not received in time")]
+    RequestTimeout {
+        /// How long the head may take.
+        seconds: u64,
+    },
     /// A call outside the service window.
     #[error("call outside the service window")]
     OutsideServiceWindow(Box<OutsideWindow>, Tz),
@@ -515,6 +547,10 @@ impl ApiError {
             Self::Forbidden { .. } => ProblemType::Forbidden,
             Self::NotFound(_) | Self::NoRoute => ProblemType::NotFound,
             Self::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            Self::UriTooLong { .. } => ProblemType::UriTooLong,
+            Self::HeadersTooLarge { .. } => ProblemType::HeadersTooLarge,
+            Self::MalformedRequest(_) => ProblemType::BadRequest,
+            Self::RequestTimeout { .. } => ProblemType::RequestTimeout,
             Self::OutsideServiceWindow(..) => ProblemType::OutsideServiceWindow,
             Self::TicketNotOpen(_) => ProblemType::TicketNotOpen,
             Self::InvalidIdempotencyKey(_) => ProblemType::InvalidIdempotencyKey,
@@ -572,6 +608,16 @@ impl ApiError {
             Self::NoRoute => "no route matches this path".to_owned(),
             Self::MethodNotAllowed(method) => {
                 format!("this path does not take {method}; the Allow header lists the methods it takes")
+            }
+            Self::UriTooLong { limit } => {
+                format!("the request target (path and query) must be at most {limit} bytes")
+            }
+            Self::HeadersTooLarge { max_bytes, max_fields } => format!(
+                "the request line and header fields must be less than {max_bytes} bytes in all, in at most {max_fields} fields"
+            ),
+            Self::MalformedRequest(reason) => reason.clone(),
+            Self::RequestTimeout { seconds } => {
+                format!("the request head must arrive within {seconds} seconds of connecting")
             }
             Self::OutsideServiceWindow(outside, tz) => {
                 problem.window = Some(WindowView::new(&outside.window, *tz));

@@ -33,6 +33,7 @@ pub mod audit;
 pub mod call;
 pub mod callback;
 pub mod changes;
+pub mod characters;
 pub mod clocks;
 pub mod error;
 pub mod holidays;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::FieldError;
+use crate::characters::TextKind;
 use crate::identifiers::{MemberNumber, RegistrationNumber};
 use crate::institution::{InstitutionKind, MedicalInstitutionCode, PostalCode};
 use crate::person::{Name, PhoneNumber};
@@ -201,6 +202,16 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
         };
         let line = record.position().map_or(0, |p| p.line());
         let cells = Cells { record: &record, positions: &positions };
+        // Every cell is single-line text; a control character is reported once, by column.
+        let refused: Vec<RowError> = COLUMNS
+            .iter()
+            .filter_map(|column| TextKind::SingleLine.check(column, cells.get(column)).err())
+            .map(|e| RowError { line, field: e.field, detail: e.detail })
+            .collect();
+        if !refused.is_empty() {
+            errors.extend(refused);
+            continue;
+        }
         let row = match parse_row(&cells) {
             Ok(row) => row,
             Err(field_errors) => {
@@ -773,11 +784,30 @@ mod tests {
 
     #[test]
     fn line_numbers_count_newlines_inside_quoted_cells() {
+        // A line break inside an address is refused (single-line text), and counted for the next row.
         let quoted = YAMADA_TOKYO.replace("東京都文京区本駒込2-28-16", "\"東京都文京区\n本駒込2-28-16\"");
         let bad = with_cell(SUZUKI, "postal_code", "1");
         let errors = errors(&file(&[&quoted, &bad]));
-        assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].line, errors[0].field.as_str()), (4, "postal_code"));
+        let found: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(found, [(2, "address"), (4, "postal_code")], "{errors:?}");
+    }
+
+    #[test]
+    fn a_cell_with_a_control_character_is_a_row_error_naming_line_and_column() {
+        let cases = [
+            ("member_name", "山田\u{0}太郎"),
+            ("member_kana", "ヤマダ\u{7f}"),
+            ("institution_name", "本駒込\u{85}クリニック"),
+            ("institution_code", "13\u{0}12345678"),
+            ("member_class", "A1\u{1b}"),
+        ];
+        for (column, value) in cases {
+            let bad = with_cell(SUZUKI, column, value);
+            let errors = errors(&file(&[YAMADA_TOKYO, &bad]));
+            assert_eq!(errors.len(), 1, "{column}: {errors:?}");
+            assert_eq!((errors[0].line, errors[0].field.as_str()), (3, column), "{errors:?}");
+            assert!(errors[0].detail.contains("U+00"), "{}", errors[0].detail);
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::characters::TextKind;
+
 /// Characters callers and registries use as separators inside numbers and addresses.
 const DASHES: &[char] = &[
     '-', '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2015}', '\u{2212}', '\u{30FC}',
@@ -86,8 +88,10 @@ pub fn clean_notes(input: &str) -> String {
     text.trim().to_owned()
 }
 
-/// Checks the length of a required notes field after [`clean_notes`].
+/// Checks the characters (free text: tabs and line breaks allowed) and, after [`clean_notes`], the
+/// length of a required notes field.
 pub fn required_notes(field: &str, input: &str, max_chars: usize) -> Result<String, crate::FieldError> {
+    TextKind::FreeText.check(field, input)?;
     let cleaned = clean_notes(input);
     if cleaned.is_empty() {
         return Err(crate::FieldError::new(field, format!("{field} must not be empty")));
@@ -108,8 +112,10 @@ fn check_length(field: &str, cleaned: String, max_chars: usize) -> Result<String
 
 /// A required single-line field kept as given (only trimmed): names and addresses are returned exactly
 /// as the caller's registry or operator wrote them; comparisons use [`match_key`] and [`address_key`].
+/// Control characters, line breaks and tabs inside it are refused ([`TextKind::SingleLine`]).
 pub fn required_text(field: &str, input: &str, max_chars: usize) -> Result<String, crate::FieldError> {
     let kept = input.trim().to_owned();
+    TextKind::SingleLine.check(field, &kept)?;
     if kept.is_empty() {
         return Err(crate::FieldError::new(field, format!("{field} must not be empty")));
     }
@@ -213,6 +219,22 @@ mod tests {
         let error = required_text("name", "山田太郎病院", 5).expect_err("six characters are too many");
         assert_eq!(error.field, "name");
         assert_eq!(error.detail, "name must be at most 5 characters, got 6");
+    }
+
+    #[test]
+    fn required_text_refuses_control_characters_and_inner_line_breaks() {
+        for input in ["山田\u{0}太郎", "山田\n太郎", "山田\t太郎", "\u{7f}"] {
+            let error = required_text("member_name", input, 100).expect_err(input);
+            assert_eq!(error.field, "member_name");
+        }
+        assert_eq!(required_text("member_name", " 山田太郎\n", 100), Ok("山田太郎".to_owned()));
+    }
+
+    #[test]
+    fn required_notes_keeps_tabs_and_line_breaks_and_refuses_other_controls() {
+        assert_eq!(required_notes("summary", "a\tb\r\nc", 100), Ok("a\tb\nc".to_owned()));
+        assert_eq!(required_notes("summary", "a\u{0}b", 100).expect_err("NUL").field, "summary");
+        assert_eq!(required_notes("summary", "a\u{9b}b", 100).expect_err("CSI").field, "summary");
     }
 
     #[test]

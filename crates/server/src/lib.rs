@@ -171,16 +171,22 @@ impl Application {
             support_rules: Arc::clone(&support_rules),
             deadline_policy,
         });
+        // Heads actix-http refuses before routing get our problem+json too (crates/api/src/http_layer.rs).
+        if !hotline_api::http_layer::install() {
+            tracing::warn!("another responder for refused request heads was installed first");
+        }
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .configure(hotline_api::configure)
+                .wrap(from_fn(hotline_api::http_layer::refuse_long_target))
                 .wrap(problem_safety_net())
                 .wrap(Compress::default())
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::<PrivacyRootSpan>::new())
         })
         .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .client_request_timeout(StdDuration::from_secs(hotline_api::http_layer::HEAD_TIMEOUT_SECONDS))
         .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);

@@ -5,6 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
+use hotline_domain::characters::TextKind;
 use hotline_domain::referral::{ReferralAction, ReferralKind, ReferralStatus};
 use hotline_domain::role::Role;
 use hotline_storage::queries::change::{Change, ChangeError};
@@ -257,6 +258,22 @@ fn read_answer(
             "送信内容を読み取れませんでした。もう一度お試しください。 The form could not be read; please try again.",
         )
     })?;
+    // The same characters as through the API: free text in the note, one line elsewhere.
+    let empty = String::new();
+    let unstorable = [
+        (TextKind::SingleLine, &form_data.action),
+        (TextKind::FreeText, form_data.note.as_ref().unwrap_or(&empty)),
+        (TextKind::SingleLine, form_data.police_receipt_number.as_ref().unwrap_or(&empty)),
+        (TextKind::SingleLine, form_data.police_contact.as_ref().unwrap_or(&empty)),
+    ]
+    .into_iter()
+    .any(|(kind, text)| kind.first_refused(text).is_some());
+    if unstorable {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "使用できない制御文字が含まれています。入力し直してください。 The answer contains control characters; please type it again.",
+        ));
+    }
     let action = match form_data.action.as_str() {
         "accept" => ReferralAction::Accept,
         "decline" => ReferralAction::Decline,

@@ -29,7 +29,9 @@ pub struct PromiseRequest {
     note: Option<String>,
 }
 
-impl JsonRequest for PromiseRequest {}
+impl JsonRequest for PromiseRequest {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
+}
 
 /// Promise a callback
 ///

@@ -48,7 +48,9 @@ pub struct CallRequest {
     pub ticket_id: Option<Uuid>,
 }
 
-impl JsonRequest for CallRequest {}
+impl JsonRequest for CallRequest {
+    const FREE_TEXT: &'static [&'static str] = &["summary"];
+}
 
 /// The institution as the caller gives it.
 #[derive(Debug, Deserialize, ToSchema)]

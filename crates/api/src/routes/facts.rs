@@ -71,7 +71,9 @@ pub struct FactsUpdateRequest {
     insider_finding: FieldPatch<bool>,
 }
 
-impl JsonRequest for FactsUpdateRequest {}
+impl JsonRequest for FactsUpdateRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 fn name(patch: &FieldPatch<String>) -> FieldPatch<&str> {
     match patch {

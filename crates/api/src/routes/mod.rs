@@ -42,7 +42,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     .service(ack::answer)
     .service(
         scope::scope("/v1")
-            // The middleware registered last runs first: authenticate, then answer stored replays.
+            // The middleware registered last runs first: authenticate, then answer stored replays, then
+            // refuse query strings with characters no parameter takes.
+            .wrap(from_fn(crate::text_input::refuse_bad_query_text))
             .wrap(from_fn(crate::idempotency::replay_stored))
             .wrap(from_fn(authenticate))
             .service(status::hotline_status)

@@ -27,7 +27,7 @@ use crate::views::{PartnerList, PartnerView};
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this kind: `forensic`, `legal` or `police`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     kind: Option<String>,
     /// Only partners covering this prefecture (`01`–`47`), nationwide ones included.
     #[serde(default)]
@@ -84,34 +84,36 @@ pub struct OfficeHoursInput {
 #[serde(deny_unknown_fields)]
 pub struct PartnerRequest {
     /// `forensic`, `legal` or `police`; required on creation, cannot change.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     kind: Option<String>,
     /// Name, 1–200 characters; required on creation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     name: Option<String>,
     /// Addresses alerts go to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     emails: Option<Vec<String>>,
     /// Phone; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     /// Covers every prefecture.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     nationwide: Option<bool>,
     /// Prefecture codes covered (a police desk: exactly one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     prefectures: Option<Vec<String>>,
     /// Its own office hours; `null` removes them.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<OfficeHoursInput>)]
     office_hours: Option<Option<OfficeHoursOverride>>,
     /// Inactive partners get no new referrals.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     active: Option<bool>,
 }
 
-impl JsonRequest for PartnerRequest {}
+impl JsonRequest for PartnerRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 impl PartnerRequest {
     /// Applies the request to a draft (the current partner for an update), checking every rule.

@@ -58,7 +58,9 @@ pub struct CreateReferral {
     note: Option<String>,
 }
 
-impl JsonRequest for CreateReferral {}
+impl JsonRequest for CreateReferral {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
+}
 
 impl CreateReferral {
     fn parse(&self, now: DateTime<Utc>) -> Result<ReferralRequest, ApiError> {
@@ -166,6 +168,8 @@ pub struct ReferralActionRequest {
 }
 
 impl JsonRequest for ReferralActionRequest {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
+
     fn when_empty() -> Option<Self> {
         Some(Self::default())
     }

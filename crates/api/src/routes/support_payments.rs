@@ -66,7 +66,9 @@ pub struct ClaimRequest {
     payment: PaymentKind,
 }
 
-impl JsonRequest for ClaimRequest {}
+impl JsonRequest for ClaimRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 /// Claim the support payment
 ///
@@ -136,7 +138,9 @@ pub struct RejectRequest {
     reason: String,
 }
 
-impl JsonRequest for RejectRequest {}
+impl JsonRequest for RejectRequest {
+    const FREE_TEXT: &'static [&'static str] = &["reason"];
+}
 
 /// Record a rejection
 ///

@@ -175,7 +175,9 @@ pub struct TriageRequest {
     decline_reason: Option<String>,
 }
 
-impl JsonRequest for TriageRequest {}
+impl JsonRequest for TriageRequest {
+    const FREE_TEXT: &'static [&'static str] = &["priority_reason", "decline_reason"];
+}
 
 /// The facts of an incident as the caller gives them.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -349,7 +351,9 @@ pub struct AssignRequest {
     assignee: Option<Uuid>,
 }
 
-impl JsonRequest for AssignRequest {}
+impl JsonRequest for AssignRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 /// Assign or unassign
 ///
@@ -389,7 +393,9 @@ pub struct NoteRequest {
     body: String,
 }
 
-impl JsonRequest for NoteRequest {}
+impl JsonRequest for NoteRequest {
+    const FREE_TEXT: &'static [&'static str] = &["body"];
+}
 
 /// Add a note
 ///
@@ -428,7 +434,9 @@ pub struct ResolveRequest {
     resolution_summary: String,
 }
 
-impl JsonRequest for ResolveRequest {}
+impl JsonRequest for ResolveRequest {
+    const FREE_TEXT: &'static [&'static str] = &["resolution_summary"];
+}
 
 /// Record the resolution
 ///
@@ -468,7 +476,9 @@ pub struct ReasonRequest {
     reason: String,
 }
 
-impl JsonRequest for ReasonRequest {}
+impl JsonRequest for ReasonRequest {
+    const FREE_TEXT: &'static [&'static str] = &["reason"];
+}
 
 /// Decline
 ///
@@ -537,7 +547,9 @@ pub struct ConfirmRequest {
     note: String,
 }
 
-impl JsonRequest for ConfirmRequest {}
+impl JsonRequest for ConfirmRequest {
+    const FREE_TEXT: &'static [&'static str] = &["note"];
+}
 
 /// Confirm an unverified caller
 ///

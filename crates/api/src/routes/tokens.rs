@@ -27,7 +27,9 @@ pub struct CreateTokenRequest {
     role: String,
 }
 
-impl JsonRequest for CreateTokenRequest {}
+impl JsonRequest for CreateTokenRequest {
+    const FREE_TEXT: &'static [&'static str] = &[];
+}
 
 impl CreateTokenRequest {
     /// The token to store, and the secret to show once.
