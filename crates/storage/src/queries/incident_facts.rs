@@ -190,7 +190,17 @@ pub fn record(
     form: &FactsUpdateForm<'_>,
     policy: &DeadlinePolicy,
 ) -> Result<FactsChange, CaseError> {
-    let ticket = tickets::lock_for_change(conn, change.ticket_id, change.expected_version)?;
+    let ticket = match tickets::lock_for_change(conn, change.ticket_id, change.expected_version) {
+        Ok(ticket) => ticket,
+        // The body is judged before the version, as for every other change: an update no version would
+        // take is 422, not 412.
+        Err(LockError::VersionMismatch { current }) => {
+            let recorded = of_ticket(conn, change.ticket_id)?.map(|record| record.facts).unwrap_or_default();
+            FactsUpdate::parse(&recorded, form, change.now).map_err(CaseError::Invalid)?;
+            return Err(CaseError::VersionMismatch { current });
+        }
+        Err(other) => return Err(other.into()),
+    };
     let before = of_ticket(conn, ticket.id)?;
     let current = before.as_ref().map(|record| record.facts.clone()).unwrap_or_default();
     let update = FactsUpdate::parse(&current, form, change.now).map_err(CaseError::Invalid)?;
