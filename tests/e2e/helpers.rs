@@ -235,6 +235,14 @@ pub struct AppOptions {
     pub smtp_port: Option<u16>,
     /// Webhook endpoints (2 s timeout), with the same quick outbox.
     pub webhooks: Vec<WebhookTarget>,
+    /// `api.auth_failures_per_minute`; test apps allow 1,000 unless told otherwise, since many
+    /// scenarios send bad tokens in quick succession on purpose.
+    pub auth_failures_per_minute: Option<u32>,
+    /// Changes to the settings after the harness's own (e.g. the timeouts of a fault scenario).
+    pub tweak: Option<fn(&mut Settings)>,
+    /// PostgreSQL only: the server reaches the database through this address (a fault proxy) instead
+    /// of the host and port of the test server's URL.
+    pub postgres_through: Option<SocketAddr>,
 }
 
 /// A webhook endpoint configured in a test app.
@@ -260,6 +268,15 @@ impl AppOptions {
     pub fn webhooks(targets: Vec<WebhookTarget>) -> AppOptions {
         AppOptions { webhooks: targets, ..AppOptions::default() }
     }
+}
+
+/// `url` (`postgres://user@host:port/db?…`) with `host:port` replaced by `proxy`.
+fn through(url: &str, proxy: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (user, rest) = rest.split_once('@').map_or(("", rest), |(user, rest)| (user, rest));
+    let path = rest.find('/').map_or("", |slash| &rest[slash..]);
+    let user = if user.is_empty() { String::new() } else { format!("{user}@") };
+    format!("{scheme}://{user}{proxy}{path}")
 }
 
 /// The outbox's retry delay in [`AppOptions::smtp`] apps is at most this long (test-clock time).
@@ -327,7 +344,10 @@ impl TestApp {
         settings.server.listen = "127.0.0.1:0".to_owned();
         settings.server.workers = 2;
         settings.server.shutdown_timeout_seconds = 5;
-        settings.database.url = database_url.clone();
+        settings.database.url = match options.postgres_through {
+            Some(proxy) => through(&database_url, proxy),
+            None => database_url.clone(),
+        };
         settings.database.connect_timeout_seconds = 15;
         let mail_dir = tempfile::tempdir().expect("a temporary mail directory");
         settings.mail.file.dir = mail_dir.path().to_path_buf();
@@ -342,6 +362,7 @@ impl TestApp {
                 timeout_seconds: 2,
             };
         }
+        settings.api.auth_failures_per_minute = options.auth_failures_per_minute.unwrap_or(1000);
         settings.webhooks.timeout_seconds = 2;
         settings.webhooks.endpoints = options
             .webhooks
@@ -363,6 +384,9 @@ impl TestApp {
             settings.outbox.max_delay_seconds = u32::try_from(SMTP_MAX_RETRY_DELAY_SECONDS).expect("small");
             settings.outbox.max_attempts = 3;
             settings.outbox.lease_seconds = 30;
+        }
+        if let Some(tweak) = options.tweak {
+            tweak(&mut settings);
         }
         let clock = Arc::new(TestClock(Mutex::new(at(DEFAULT_NOW))));
         let application = Application::build(settings, Arc::clone(&clock) as Arc<dyn Clock>)

@@ -5,11 +5,13 @@
 pub mod ack;
 pub mod alerts;
 pub mod auth;
+pub mod deadline;
 pub mod extract;
 pub mod idempotency;
 pub mod precondition;
 pub mod problem;
 pub mod routes;
+pub mod security;
 pub mod telemetry;
 pub mod time;
 

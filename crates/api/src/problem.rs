@@ -160,6 +160,7 @@ pub const PROBLEM_SLUGS: &[&str] = &[
     "invalid-referral-transition",
     "conflict",
     "service-unavailable",
+    "too-many-requests",
     "internal-error",
 ];
 
