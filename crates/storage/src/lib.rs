@@ -94,7 +94,7 @@ impl WriterQueue {
 
 /// While connections cannot be opened, a checkout that finds no idle connection gives up after this
 /// long instead of waiting the whole checkout timeout.
-const FAIL_FAST_AFTER: Duration = Duration::from_millis(50);
+const FAIL_FAST_AFTER: Duration = Duration::from_millis(100);
 
 impl Storage {
     /// Opens a pool on `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
