@@ -461,6 +461,36 @@ impl TestApp {
         TestResponse { status, headers, text }
     }
 
+    /// Sends a request during a fault and times it: like [`TestApp::send`], except that 503
+    /// `service-unavailable` (problem+json, with `Retry-After`) is an allowed answer.
+    pub async fn send_timed(&self, request: RequestBuilder) -> (TestResponse, Duration) {
+        let started = std::time::Instant::now();
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let took = started.elapsed();
+        let response = TestResponse { status, headers, text };
+        assert!(
+            response.headers.get("x-request-id").is_some_and(|id| !id.is_empty()),
+            "every response carries x-request-id ({status}: {})",
+            response.text
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.expect_problem(503, "service-unavailable");
+            assert!(response.header("retry-after").is_some(), "a 503 says when to retry: {}", response.text);
+        } else {
+            assert!(!status.is_server_error(), "server error {status}: {}", response.text);
+        }
+        (response, took)
+    }
+
+    /// The SQLite database file of this app, if it runs on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let url = &self.database_url;
+        url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).map(std::path::PathBuf::from)
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
         self.send(self.request(Method::GET, path).bearer_auth(token)).await

@@ -10,6 +10,7 @@ mod helpers;
 mod ack;
 mod alerts;
 mod concurrency;
+mod faults;
 mod idempotency;
 mod intake;
 mod lifecycle;

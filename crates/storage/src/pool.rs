@@ -226,7 +226,8 @@ impl ConnectionManager {
         conn.set_instrumentation(ConnectionWatch::new(Arc::clone(&self.health)));
         self.session.apply(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
         if let DbConnection::Sqlite(lite) = &mut conn {
-            sqlite_can_write(lite, self.session.sqlite_busy_timeout)
+            let busy = self.session.sqlite_busy_timeout;
+            sqlite_can_write(lite, busy, busy)
                 .map_err(|why| diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(why)))?;
         }
         Ok(conn)
@@ -297,24 +298,38 @@ impl SessionSettings {
 }
 
 /// Whether this SQLite connection can write: a schema change inside a transaction that is rolled back
-/// at once, so nothing is ever written. A connection SQLite opened read-only fails it at once; a lock
-/// held by another writer (busy) proves the connection itself writable, so the probe never waits.
-fn sqlite_can_write(conn: &mut diesel::SqliteConnection, busy_timeout: Duration) -> Result<(), String> {
-    conn.batch_execute("PRAGMA busy_timeout = 0; BEGIN").map_err(|e| format!("SQLite write probe: {e}"))?;
-    let probe = conn.batch_execute("CREATE TABLE hotline_write_probe (x INTEGER)");
-    let rolled_back = conn.batch_execute("ROLLBACK");
-    let restored = conn.batch_execute(&format!("PRAGMA busy_timeout = {}", busy_timeout.as_millis()));
-    match probe {
-        Ok(()) => {}
-        Err(error) if is_busy(&error) => {}
-        Err(error) => {
-            return Err(format!(
+/// at once, so nothing is ever written. The transaction first reads (waiting up to `read_wait` for a
+/// read lock, as any reader would), then tries the change without waiting: a connection SQLite opened
+/// read-only fails it at once, while a write lock held by another writer (busy) proves the connection
+/// itself writable. `busy_timeout` is restored afterwards.
+fn sqlite_can_write(
+    conn: &mut diesel::SqliteConnection,
+    read_wait: Duration,
+    busy_timeout: Duration,
+) -> Result<(), String> {
+    let probe = |conn: &mut diesel::SqliteConnection| -> Result<(), String> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; BEGIN; SELECT count(*) FROM sqlite_master;",
+            read_wait.as_millis()
+        ))
+        .map_err(|e| format!("SQLite write probe could not read: {e}"))?;
+        conn.batch_execute("PRAGMA busy_timeout = 0").map_err(|e| format!("SQLite write probe: {e}"))?;
+        match conn.batch_execute("CREATE TABLE hotline_write_probe (x INTEGER)") {
+            Ok(()) => Ok(()),
+            Err(error) if is_busy(&error) => Ok(()),
+            Err(error) => Err(format!(
                 "the SQLite database cannot be written ({error}): check the permissions and attributes \
                  of the file and its directory, and that the file system is not read-only or full"
-            ));
+            )),
         }
-    }
-    rolled_back.and(restored).map_err(|e| format!("SQLite write probe: {e}"))
+    };
+    let result = probe(conn);
+    let rolled_back = conn.batch_execute("ROLLBACK");
+    let restored = conn.batch_execute(&format!("PRAGMA busy_timeout = {}", busy_timeout.as_millis()));
+    result?;
+    // ROLLBACK fails harmlessly when BEGIN never ran; only a failed restore matters.
+    drop(rolled_back);
+    restored.map_err(|e| format!("SQLite write probe: {e}"))
 }
 
 fn is_busy(error: &diesel::result::Error) -> bool {
@@ -322,13 +337,16 @@ fn is_busy(error: &diesel::result::Error) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
 }
 
+/// How long the readiness probe waits for a read lock (readiness answers within a second).
+const READINESS_READ_WAIT: Duration = Duration::from_millis(300);
+
 /// Opens a connection outside the pool and checks that SQLite could write through it now (readiness).
 pub(crate) fn sqlite_ready(target: &DatabaseTarget) -> Result<(), StorageError> {
     let conn = target.establish().map_err(StorageError::from_connection)?;
     let DbConnection::Sqlite(mut lite) = conn else {
         return Ok(());
     };
-    sqlite_can_write(&mut lite, Duration::ZERO).map_err(StorageError::Unavailable)
+    sqlite_can_write(&mut lite, READINESS_READ_WAIT, Duration::ZERO).map_err(StorageError::Unavailable)
 }
 
 /// Sends the pool's background connection errors to tracing instead of the `log` crate.
