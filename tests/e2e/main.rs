@@ -20,6 +20,7 @@ mod openapi;
 mod problems;
 mod queues;
 mod registry;
+mod security;
 mod service;
 mod tokens;
 mod webhook_sink;
