@@ -168,6 +168,15 @@ async fn recover(app: &TestApp, desks: &mut Desks) {
     assert_eq!(numbers, (1..=i64::try_from(numbers.len()).expect("small")).collect::<Vec<_>>(), "gap-free");
 }
 
+/// The deadlines of config/default.toml (the harness relaxes them for scenarios that are not about time).
+fn product_deadlines(settings: &mut hotline_server::settings::Settings) {
+    let defaults = hotline_server::settings::Settings::load(std::path::Path::new("/nonexistent"), None)
+        .expect("the default settings load");
+    settings.api.request_timeout_ms = defaults.api.request_timeout_ms;
+    settings.database.checkout_timeout_ms = defaults.database.checkout_timeout_ms;
+    assert_eq!(Duration::from_millis(settings.api.request_timeout_ms), DEADLINE);
+}
+
 /// The test server's host and port, from `HOTLINE_TEST_DATABASE_URL`.
 async fn postgres_address(base: &str) -> SocketAddr {
     let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
@@ -186,7 +195,10 @@ async fn postgres_refused_then_stalled_then_back_answers_in_time_and_recovers_wi
     let proxy = FaultProxy::start(postgres_address(&base).await).await.expect("the fault proxy starts");
     let options = AppOptions {
         postgres_through: Some(proxy.address()),
-        tweak: Some(|settings| settings.database.connect_timeout_seconds = 3),
+        tweak: Some(|settings| {
+            product_deadlines(settings);
+            settings.database.connect_timeout_seconds = 3;
+        }),
         ..AppOptions::default()
     };
     let app = TestApp::postgres_with(options).await.expect("configured");
@@ -218,7 +230,8 @@ async fn postgres_refused_then_stalled_then_back_answers_in_time_and_recovers_wi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_read_only_episode_is_answered_in_time_and_writes_resume_without_restart() {
-    let app = TestApp::sqlite().await;
+    let app =
+        TestApp::sqlite_with(AppOptions { tweak: Some(product_deadlines), ..AppOptions::default() }).await;
     app.import_fixture_registry().await;
     let mut desks = Desks::default();
     let ticket =

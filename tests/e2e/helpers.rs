@@ -349,6 +349,10 @@ impl TestApp {
             None => database_url.clone(),
         };
         settings.database.connect_timeout_seconds = 15;
+        // Scenarios run in parallel on a small, busy machine: bursts (fifty calls at once) must not
+        // time out. The fault scenarios set the product's own deadlines back (`AppOptions::tweak`).
+        settings.database.checkout_timeout_ms = 5000;
+        settings.api.request_timeout_ms = 10_000;
         let mail_dir = tempfile::tempdir().expect("a temporary mail directory");
         settings.mail.file.dir = mail_dir.path().to_path_buf();
         if let Some(port) = options.smtp_port {
