@@ -36,6 +36,9 @@ struct Desks {
     /// Keys answered 503, to retry after the fault.
     unanswered: Vec<String>,
     next: usize,
+    /// The slowest API answer and the slowest `/readyz` seen during faults.
+    slowest: Duration,
+    slowest_readyz: Duration,
 }
 
 impl Desks {
@@ -69,6 +72,7 @@ async fn round(app: &TestApp, desks: &mut Desks, ticket: &str) -> u16 {
     let (posted, read, ready) = tokio::join!(join_all(posts), read, ready);
 
     for (key, (response, took)) in keys.iter().zip(posted) {
+        desks.slowest = desks.slowest.max(took);
         assert!(took <= DEADLINE + SLACK, "POST /v1/calls took {took:?}: {}", response.text);
         match response.status.as_u16() {
             201 => {
@@ -80,9 +84,11 @@ async fn round(app: &TestApp, desks: &mut Desks, ticket: &str) -> u16 {
         }
     }
     let (response, took) = read;
+    desks.slowest = desks.slowest.max(took);
     assert!(took <= DEADLINE + SLACK, "GET /v1/tickets/{{id}} took {took:?}");
     assert!(matches!(response.status.as_u16(), 200 | 503), "{}: {}", response.status, response.text);
     let (response, took) = ready;
+    desks.slowest_readyz = desks.slowest_readyz.max(took);
     assert!(took <= READYZ_BOUND + SLACK, "/readyz took {took:?}");
     response.status.as_u16()
 }
@@ -220,8 +226,11 @@ async fn postgres_refused_then_stalled_then_back_answers_in_time_and_recovers_wi
     recover(&app, &mut desks).await;
 
     println!(
-        "{refused} rounds refused, {stalled} rounds stalled, {} calls acknowledged",
-        desks.acknowledged.len()
+        "{refused} rounds refused, {stalled} rounds stalled, {} calls acknowledged; slowest answer {:?}, \
+         slowest /readyz {:?}",
+        desks.acknowledged.len(),
+        desks.slowest,
+        desks.slowest_readyz
     );
     assert!(refused >= 3 && stalled >= 2, "each fault was exercised ({refused}, {stalled} rounds)");
     drop(app);
@@ -250,4 +259,8 @@ async fn sqlite_read_only_episode_is_answered_in_time_and_writes_resume_without_
     desks.acknowledged.insert(key, response.json()["ticket"]["id"].as_str().expect("id").to_owned());
     recover(&app, &mut desks).await;
     assert!(rounds >= 3, "the episode was exercised ({rounds} rounds)");
+    println!(
+        "{rounds} rounds read-only; slowest answer {:?}, slowest /readyz {:?}",
+        desks.slowest, desks.slowest_readyz
+    );
 }

@@ -30,6 +30,10 @@ use crate::telemetry::REQUEST_ID_HEADER;
 /// registry file of a whole roster takes longer than any other request.
 pub const IMPORT_PATH: &str = "/v1/registry/imports";
 
+/// The deadline fires this much before the budget ends, leaving time to write the answer, so the client
+/// has it within the budget.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(50);
+
 /// `Retry-After` of a request answered by its deadline, in seconds.
 pub const RETRY_AFTER_SECONDS: &str = "5";
 
@@ -77,12 +81,13 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let budget = if req.path() == IMPORT_PATH { self.limits.import_budget } else { self.limits.budget };
+        let timer = budget.saturating_sub(ANSWER_MARGIN).max(budget / 2);
         // The request itself cannot be kept (actix needs it unshared), so the answer is an error that
         // carries its response, with the request id the outer middleware would have added.
         let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
         let answer = self.service.call(req);
         Box::pin(async move {
-            match actix_web::rt::time::timeout(budget, answer).await {
+            match actix_web::rt::time::timeout(timer, answer).await {
                 Ok(result) => result,
                 Err(_elapsed) => {
                     tracing::warn!(

@@ -52,6 +52,8 @@ pub struct Storage {
     backend: Backend,
     writers: Arc<WriterQueue>,
     health: Arc<PoolHealth>,
+    /// Opens connections outside the pool: the one probe a caller makes while the pool's fail.
+    direct: Arc<ConnectionManager>,
     checkout_timeout: Duration,
     /// What the pool connects to, for the readiness probe's connection of its own (SQLite).
     target: DatabaseTarget,
@@ -104,8 +106,16 @@ impl Storage {
         let queue_wait = options.checkout_timeout.min(options.sqlite_busy_timeout);
         let writers = Arc::new(WriterQueue::for_backend(backend, queue_wait));
         let health = Arc::new(PoolHealth::default());
-        let pool = pool::build(target.clone(), &options, Arc::clone(&health))?;
-        Ok(Storage { pool, backend, writers, health, checkout_timeout: options.checkout_timeout, target })
+        let (pool, direct) = pool::build(target.clone(), &options, Arc::clone(&health))?;
+        Ok(Storage {
+            pool,
+            backend,
+            writers,
+            health,
+            direct: Arc::new(direct),
+            checkout_timeout: options.checkout_timeout,
+            target,
+        })
     }
 
     /// Which backend this storage uses, for the few places that need dialect-specific SQL.
@@ -218,21 +228,23 @@ impl Storage {
         })
     }
 
-    /// A pooled connection. Waits up to the checkout timeout for one to be free or opened; while the
-    /// database refuses new connections and none is idle, gives up almost at once.
-    fn checkout(&self) -> Result<PooledConnection<ConnectionManager>, StorageError> {
+    /// A pooled connection. Waits up to the checkout timeout for one to be free or opened. While the
+    /// database refuses new connections and none is idle, one caller at a time tries to open a
+    /// connection itself (and uses it, outside the pool, if that works: the database is back before
+    /// the pool's next background attempt); every other caller gives up at once.
+    fn checkout(&self) -> Result<Lease, StorageError> {
         let start = Instant::now();
         let deadline = start + self.checkout_timeout;
         loop {
             let now = Instant::now();
             let slice = if self.health.refusing().is_some() { FAIL_FAST_AFTER } else { deadline - now };
             match self.pool.get_timeout(slice.min(deadline.saturating_duration_since(now))) {
-                Ok(conn) => return Ok(conn),
+                Ok(conn) => return Ok(Lease::Pooled(conn)),
                 Err(error) => {
                     if let Some(why) = self.health.refusing() {
-                        return Err(StorageError::Unavailable(format!(
-                            "cannot connect to the database: {why}"
-                        )));
+                        return self.probe().ok_or_else(|| {
+                            StorageError::Unavailable(format!("cannot connect to the database: {why}"))
+                        });
                     }
                     if Instant::now() >= deadline {
                         return Err(StorageError::Unavailable(format!(
@@ -245,9 +257,20 @@ impl Storage {
         }
     }
 
+    /// The one connection attempt a caller may make while the pool's fail; `None` if another caller is
+    /// making it or it failed.
+    fn probe(&self) -> Option<Lease> {
+        if !self.health.start_probe() {
+            return None;
+        }
+        let opened = self.direct.connect_directly();
+        self.health.end_probe();
+        opened.ok().map(|conn| Lease::Direct(Box::new(conn)))
+    }
+
     /// A checked-out connection inside a new write transaction (`BEGIN IMMEDIATE` / `BEGIN`); a
     /// connection found gone at `BEGIN` is replaced once.
-    fn begin(&self) -> Result<PooledConnection<ConnectionManager>, StorageError> {
+    fn begin(&self) -> Result<Lease, StorageError> {
         let mut conn = self.checkout()?;
         match begin_write(&mut conn) {
             Ok(()) => Ok(conn),
@@ -259,6 +282,33 @@ impl Storage {
                 Ok(conn)
             }
             Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// A connection lent for one call: from the pool, or opened directly by the caller that probed the
+/// database while the pool's attempts failed (closed after use).
+enum Lease {
+    Pooled(PooledConnection<ConnectionManager>),
+    Direct(Box<DbConnection>),
+}
+
+impl std::ops::Deref for Lease {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        match self {
+            Lease::Pooled(conn) => conn,
+            Lease::Direct(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        match self {
+            Lease::Pooled(conn) => conn,
+            Lease::Direct(conn) => conn,
         }
     }
 }

@@ -62,7 +62,9 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 10,
             connect_timeout: Duration::from_secs(5),
-            checkout_timeout: Duration::from_secs(1),
+            // The server passes its own (`database.checkout_timeout_ms`, 1 s); this default is for tools
+            // and tests, where a busy machine matters more than a quick 503.
+            checkout_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
             min_idle: 1,
             statement_timeout: Duration::from_secs(5),
@@ -84,6 +86,8 @@ pub(crate) struct PoolHealth {
     connect_failures: AtomicU64,
     /// Why the last attempt failed (never contains the URL).
     last_connect_error: parking_lot::Mutex<Option<String>>,
+    /// A caller is trying to open a connection itself while the pool's attempts fail.
+    probing: std::sync::atomic::AtomicBool,
 }
 
 impl PoolHealth {
@@ -102,6 +106,15 @@ impl PoolHealth {
     fn connect_failed(&self, error: &str) {
         *self.last_connect_error.lock() = Some(error.to_owned());
         self.connect_failures.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Claims the one probe a caller may make while connecting fails; `false` if another caller has it.
+    pub(crate) fn start_probe(&self) -> bool {
+        !self.probing.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn end_probe(&self) {
+        self.probing.store(false, Ordering::Release);
     }
 
     /// Why new connections cannot be opened right now: the last attempt failed and none succeeded
@@ -213,7 +226,7 @@ pub(crate) fn retire(conn: &mut DbConnection, why: &str) {
 
 /// Opens connections of the variant chosen from the URL (never diesel's derived `establish`), applies
 /// the session settings, and judges connections by their watch.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ConnectionManager {
     target: DatabaseTarget,
     session: SessionSettings,
@@ -222,6 +235,10 @@ pub(crate) struct ConnectionManager {
 
 impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        if let DatabaseTarget::Sqlite(path) = &self.target {
+            sqlite_file_writable(path)
+                .map_err(|why| diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(why)))?;
+        }
         let mut conn = self.target.establish().map_err(diesel::r2d2::Error::ConnectionError)?;
         conn.set_instrumentation(ConnectionWatch::new(Arc::clone(&self.health)));
         self.session.apply(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
@@ -231,6 +248,14 @@ impl ConnectionManager {
                 .map_err(|why| diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(why)))?;
         }
         Ok(conn)
+    }
+}
+
+impl ConnectionManager {
+    /// Opens one connection outside the pool, as the pool would (settings, watch, probe), and records
+    /// the outcome in the pool's health.
+    pub(crate) fn connect_directly(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        ManageConnection::connect(self)
     }
 }
 
@@ -269,7 +294,7 @@ impl ManageConnection for ConnectionManager {
 }
 
 /// The per-connection settings, applied when the pool opens a connection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SessionSettings {
     sqlite_busy_timeout: Duration,
     statement_timeout: Duration,
@@ -340,8 +365,29 @@ fn is_busy(error: &diesel::result::Error) -> bool {
 /// How long the readiness probe waits for a read lock (readiness answers within a second).
 const READINESS_READ_WAIT: Duration = Duration::from_millis(300);
 
+/// Whether SQLite could open the database file for writing now. SQLite tries exactly this first, and
+/// when it fails (permissions, an immutable file, a read-only file system) silently opens the file
+/// read-only instead; asking the file system directly gives the same answer without a lock to wait
+/// for. A file that does not exist yet (SQLite creates it) passes.
+fn sqlite_file_writable(path: &std::path::Path) -> Result<(), String> {
+    if path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(format!(
+            "the SQLite database file cannot be opened for writing ({error}): check the permissions and \
+             attributes of the file and its directory, and that the file system is not read-only"
+        )),
+    }
+}
+
 /// Opens a connection outside the pool and checks that SQLite could write through it now (readiness).
 pub(crate) fn sqlite_ready(target: &DatabaseTarget) -> Result<(), StorageError> {
+    if let DatabaseTarget::Sqlite(path) = target {
+        sqlite_file_writable(path).map_err(StorageError::Unavailable)?;
+    }
     let conn = target.establish().map_err(StorageError::from_connection)?;
     let DbConnection::Sqlite(mut lite) = conn else {
         return Ok(());
@@ -403,7 +449,7 @@ pub(crate) fn build(
     target: DatabaseTarget,
     options: &PoolOptions,
     health: Arc<PoolHealth>,
-) -> Result<DbPool, StorageError> {
+) -> Result<(DbPool, ConnectionManager), StorageError> {
     target.prepare()?;
     let target = match target {
         DatabaseTarget::Postgres(url) => DatabaseTarget::Postgres(postgres_url_with_timeouts(&url, options)),
@@ -413,6 +459,7 @@ pub(crate) fn build(
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         statement_timeout: options.statement_timeout,
     };
+    let manager = ConnectionManager { target, session, health };
     let pool = Pool::builder()
         .max_size(options.max_size)
         .min_idle(Some(options.min_idle))
@@ -423,12 +470,12 @@ pub(crate) fn build(
         // `is_valid` runs no statement: it reads the connection's watch.
         .test_on_check_out(true)
         .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(ConnectionManager { target, session, health });
+        .build_unchecked(manager.clone());
     if options.min_idle > 0 {
         // Prove the database reachable now, as the server's start needs.
         drop(pool.get_timeout(options.connect_timeout).map_err(StorageError::from_pool)?);
     }
-    Ok(pool)
+    Ok((pool, manager))
 }
 
 /// The longest pause between two attempts to open a connection while the database refuses them.

@@ -195,7 +195,10 @@ fn sqlite_connections_opened_while_read_only_never_serve_writes_after_the_restor
 
     let episode = ReadOnlyEpisode::begin(&file);
     let error = storage.check_writable().expect_err("not ready while read-only");
-    assert!(matches!(&error, StorageError::Unavailable(m) if m.contains("cannot be written")), "{error:?}");
+    assert!(
+        matches!(&error, StorageError::Unavailable(m) if m.contains("cannot be opened for writing")),
+        "{error:?}"
+    );
     let refused = Storage::connect(&url, options).expect_err("a new pool cannot open a writable connection");
     assert!(matches!(&refused, StorageError::Unavailable(_)), "{refused:?}");
     // Readers at once make the pool try to open more connections during the episode.
