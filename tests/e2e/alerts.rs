@@ -23,6 +23,7 @@ on_both_backends_with_own_apps!(
     a_550_rejection_fails_the_alert_for_supervisors_to_see_and_their_retry_delivers_it_once,
     cancelling_a_referral_sends_the_partner_a_cancellation_alert,
     an_alert_pending_when_the_app_stops_is_delivered_once_by_the_next_app_on_the_same_database,
+    escalations_while_the_smtp_server_is_down_are_each_delivered_exactly_once_when_it_returns,
 );
 
 /// How long an alert may take to reach the sink, or to show as delivered.
@@ -259,6 +260,41 @@ async fn with_the_smtp_server_down_the_alert_stays_pending_with_its_error_and_is
     assert!(alert["sent_at"].is_string(), "{alert}");
     assert_eq!(alert["last_error"], Value::Null, "{alert}");
     assert_eq!(alert["next_attempt_at"], Value::Null, "{alert}");
+}
+
+async fn escalations_while_the_smtp_server_is_down_are_each_delivered_exactly_once_when_it_returns(
+    backend: Backend,
+) {
+    const ESCALATIONS: usize = 4;
+    let port = reserve_port();
+    let Some(app) = backend.spawn(AppOptions::smtp(port)).await else { return };
+    app.import_fixture_registry().await;
+    let vendor = create_forensic_partner(&app, &["13"]).await;
+    let mut tickets = Vec::new();
+    for _ in 0..ESCALATIONS {
+        let ticket = triaged_ticket(&app, DEFAULT_NOW).await;
+        let id = text(&ticket, "/id");
+        refer(&app, &id, 2, &forensic_request(&text(&vendor, "/id"), DEFAULT_NOW)).await;
+        tickets.push(id);
+    }
+    // Every alert has been tried against the dead server and waits for its retry.
+    for id in &tickets {
+        wait_for_alerts(&app, id, "tried and pending", tried_and_pending).await;
+    }
+
+    let sink = SmtpSink::start_on(port).await;
+    app.set_clock(&past_the_retry_delay(DEFAULT_NOW));
+    let messages = assert_exactly(&sink, ESCALATIONS).await;
+    let mut expected = Vec::new();
+    for id in &tickets {
+        let alerts = wait_for_alerts(&app, id, "sent", all_sent).await;
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        expected.push(text(&alerts[0], "/message_id"));
+    }
+    let mut delivered = message_ids(&messages);
+    delivered.sort();
+    expected.sort();
+    assert_eq!(delivered, expected, "each escalation's alert arrived exactly once");
 }
 
 async fn a_550_rejection_fails_the_alert_for_supervisors_to_see_and_their_retry_delivers_it_once(

@@ -236,6 +236,14 @@ pub struct AppOptions {
     /// Webhook endpoints (2 s timeout), with the same quick outbox, and deadlines falling due announced
     /// every second.
     pub webhooks: Vec<WebhookTarget>,
+    /// `api.auth_failures_per_minute`; test apps allow 1,000 unless told otherwise, since many
+    /// scenarios send bad tokens in quick succession on purpose.
+    pub auth_failures_per_minute: Option<u32>,
+    /// Changes to the settings after the harness's own (e.g. the timeouts of a fault scenario).
+    pub tweak: Option<fn(&mut Settings)>,
+    /// PostgreSQL only: the server reaches the database through this address (a fault proxy) instead
+    /// of the host and port of the test server's URL.
+    pub postgres_through: Option<SocketAddr>,
 }
 
 /// A webhook endpoint configured in a test app.
@@ -261,6 +269,15 @@ impl AppOptions {
     pub fn webhooks(targets: Vec<WebhookTarget>) -> AppOptions {
         AppOptions { webhooks: targets, ..AppOptions::default() }
     }
+}
+
+/// `url` (`postgres://user@host:port/db?…`) with `host:port` replaced by `proxy`.
+fn through(url: &str, proxy: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (user, rest) = rest.split_once('@').map_or(("", rest), |(user, rest)| (user, rest));
+    let path = rest.find('/').map_or("", |slash| &rest[slash..]);
+    let user = if user.is_empty() { String::new() } else { format!("{user}@") };
+    format!("{scheme}://{user}{proxy}{path}")
 }
 
 /// The outbox's retry delay in [`AppOptions::smtp`] apps is at most this long (test-clock time).
@@ -328,8 +345,15 @@ impl TestApp {
         settings.server.listen = "127.0.0.1:0".to_owned();
         settings.server.workers = 2;
         settings.server.shutdown_timeout_seconds = 5;
-        settings.database.url = database_url.clone();
+        settings.database.url = match options.postgres_through {
+            Some(proxy) => through(&database_url, proxy),
+            None => database_url.clone(),
+        };
         settings.database.connect_timeout_seconds = 15;
+        // Scenarios run in parallel on a small, busy machine: bursts (fifty calls at once) must not
+        // time out. The fault scenarios set the product's own deadlines back (`AppOptions::tweak`).
+        settings.database.checkout_timeout_ms = 5000;
+        settings.api.request_timeout_ms = 10_000;
         let mail_dir = tempfile::tempdir().expect("a temporary mail directory");
         settings.mail.file.dir = mail_dir.path().to_path_buf();
         if let Some(port) = options.smtp_port {
@@ -343,6 +367,7 @@ impl TestApp {
                 timeout_seconds: 2,
             };
         }
+        settings.api.auth_failures_per_minute = options.auth_failures_per_minute.unwrap_or(1000);
         settings.webhooks.timeout_seconds = 2;
         settings.webhooks.endpoints = options
             .webhooks
@@ -366,6 +391,9 @@ impl TestApp {
             settings.outbox.lease_seconds = 30;
             // Deadlines that fall due are announced within a second.
             settings.deadlines.announce_interval_seconds = 1;
+        }
+        if let Some(tweak) = options.tweak {
+            tweak(&mut settings);
         }
         let clock = Arc::new(TestClock(Mutex::new(at(DEFAULT_NOW))));
         let application = Application::build(settings, Arc::clone(&clock) as Arc<dyn Clock>)
@@ -438,6 +466,36 @@ impl TestApp {
             "every response carries x-request-id ({status}: {text})"
         );
         TestResponse { status, headers, text }
+    }
+
+    /// Sends a request during a fault and times it: like [`TestApp::send`], except that 503
+    /// `service-unavailable` (problem+json, with `Retry-After`) is an allowed answer.
+    pub async fn send_timed(&self, request: RequestBuilder) -> (TestResponse, Duration) {
+        let started = std::time::Instant::now();
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let took = started.elapsed();
+        let response = TestResponse { status, headers, text };
+        assert!(
+            response.headers.get("x-request-id").is_some_and(|id| !id.is_empty()),
+            "every response carries x-request-id ({status}: {})",
+            response.text
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.expect_problem(503, "service-unavailable");
+            assert!(response.header("retry-after").is_some(), "a 503 says when to retry: {}", response.text);
+        } else {
+            assert!(!status.is_server_error(), "server error {status}: {}", response.text);
+        }
+        (response, took)
+    }
+
+    /// The SQLite database file of this app, if it runs on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let url = &self.database_url;
+        url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).map(std::path::PathBuf::from)
     }
 
     /// `GET path` with a bearer token.

@@ -142,7 +142,10 @@ pub async fn authenticate(
             req.extensions_mut().insert(actor);
             Ok(next.call(req).await?.map_into_left_body())
         }
-        Err(error) => Ok(req.error_response(error).map_into_right_body()),
+        Err(error) => match crate::security::throttle_failed_authentication(&req, &error) {
+            Some(throttled) => Ok(req.into_response(throttled).map_into_right_body()),
+            None => Ok(req.error_response(error).map_into_right_body()),
+        },
     }
 }
 

@@ -293,7 +293,7 @@ fn complete(api: &mut Document) {
                 problems.push(ProblemType::ServiceUnavailable);
             }
             if role.is_some() {
-                problems.push(ProblemType::Unauthorized);
+                problems.extend([ProblemType::Unauthorized, ProblemType::TooManyRequests]);
             }
             if role.as_deref().is_some_and(|role| role != "operator") {
                 problems.push(ProblemType::Forbidden);
@@ -428,7 +428,9 @@ fn add_problem_responses(operation: &mut Operation, problems: Vec<ProblemType>) 
         match status {
             401 => response = response.header("WWW-Authenticate", header("`Bearer`.")),
             412 => response = response.header("ETag", header("The ticket's current version, quoted.")),
-            503 => response = response.header("Retry-After", header("Seconds to wait before retrying.")),
+            429 | 503 => {
+                response = response.header("Retry-After", header("Seconds to wait before retrying."))
+            }
             _ => {}
         }
         operation.responses.responses.insert(status.to_string(), RefOr::T(response.build()));

@@ -128,6 +128,8 @@ problem_types! {
     Conflict => ("conflict", 409, "Conflict");
     /// The database cannot be reached right now.
     ServiceUnavailable => ("service-unavailable", 503, "Service temporarily unavailable");
+    /// Too many failed authentications from one address.
+    TooManyRequests => ("too-many-requests", 429, "Too many failed authentications");
     /// A bug or an unexpected failure.
     InternalError => ("internal-error", 500, "Internal error");
 }
@@ -241,6 +243,9 @@ pub struct Problem {
     /// alert-not-failed: the alert's status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_status: Option<OutboxStatus>,
+    /// too-many-requests: seconds until the address may try again (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
     /// claim-exists, invalid-claim-transition, payment-not-claimable (`not-ready`): the support payment's
     /// status (the claim's once one is recorded, the assessment's before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +285,7 @@ impl Problem {
             reason: None,
             referral_count: None,
             alert_status: None,
+            retry_after_seconds: None,
             claim_status: None,
             payment: None,
             missing_requirements: None,
@@ -492,12 +498,26 @@ pub enum ApiError {
         /// What the token may do instead, and where it leads.
         allowed: Vec<(String, ClaimStatus)>,
     },
+    /// Failed authentications from one address beyond its allowance.
+    #[error("too many failed authentications")]
+    TooManyFailedAuthentications {
+        /// The allowance per minute.
+        per_minute: u32,
+        /// Seconds until the next attempt is allowed.
+        retry_after: u64,
+    },
     /// A write that lost against a concurrent one or breaks a uniqueness rule; the cause is logged.
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached right now; retrying later may work.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// No answer within the request's deadline (the database is slow or unreachable).
+    #[error("request deadline of {budget_ms} ms passed")]
+    DeadlinePassed {
+        /// The budget in milliseconds.
+        budget_ms: u128,
+    },
     /// A bug or an unexpected failure; details are in the log under the request id.
     #[error("internal error: {0}")]
     Internal(String),
@@ -571,8 +591,9 @@ impl ApiError {
             Self::ClaimExists { .. } => ProblemType::ClaimExists,
             Self::PaymentNotClaimable { .. } => ProblemType::PaymentNotClaimable,
             Self::InvalidClaimTransition { .. } => ProblemType::InvalidClaimTransition,
+            Self::TooManyFailedAuthentications { .. } => ProblemType::TooManyRequests,
             Self::Conflict(_) => ProblemType::Conflict,
-            Self::Unavailable(_) => ProblemType::ServiceUnavailable,
+            Self::Unavailable(_) | Self::DeadlinePassed { .. } => ProblemType::ServiceUnavailable,
             Self::Internal(_) => ProblemType::InternalError,
         }
     }
@@ -774,11 +795,22 @@ impl ApiError {
                 problem.allowed = Some(allowed_actions(&allowed));
                 format!("a support payment that is {} cannot {action}; allowed: {}", from.as_str(), allowed_list(&allowed))
             }
+            Self::TooManyFailedAuthentications { per_minute, retry_after } => {
+                problem.retry_after_seconds = Some(*retry_after);
+                format!(
+                    "more than {per_minute} failed authentications from this address within a minute; check the token \
+                     and try again in {retry_after} s"
+                )
+            }
             Self::Conflict(_) => {
                 "the change conflicted with another change made at the same time, and nothing was written; reload and retry (with the same Idempotency-Key)"
                     .to_owned()
             }
             Self::Unavailable(_) => "the database is unreachable; retry shortly".to_owned(),
+            Self::DeadlinePassed { budget_ms } => format!(
+                "no answer within {budget_ms} ms (the database is slow or unreachable); retry shortly — a write may \
+                 still have been recorded, so retry it with the same Idempotency-Key"
+            ),
             Self::Internal(_) => {
                 "an unexpected error occurred; it has been logged with this request's id".to_owned()
             }
@@ -799,6 +831,9 @@ impl ResponseError for ApiError {
             Self::Unavailable(cause) => {
                 tracing::warn!(problem = kind.slug(), cause = %cause, "database unavailable")
             }
+            Self::TooManyFailedAuthentications { .. } => {
+                tracing::warn!(problem = kind.slug(), "failed authentications throttled")
+            }
             Self::Conflict(cause) => {
                 tracing::warn!(problem = kind.slug(), cause = %cause, "write conflict")
             }
@@ -810,8 +845,11 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::DeadlinePassed { .. } => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::TooManyFailedAuthentications { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             Self::PreconditionFailed { current } => {
                 response.insert_header((header::ETAG, format!("\"{current}\"")));

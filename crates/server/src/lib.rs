@@ -15,6 +15,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use hotline_api::deadline::RequestDeadline;
+use hotline_api::security::{AuthThrottle, SecurityHeaders};
 use hotline_api::telemetry::{PrivacyRootSpan, request_id_header};
 use hotline_api::{ApiConfig, AppState, Clock, problem_safety_net};
 use hotline_storage::{PoolOptions, Storage};
@@ -40,11 +42,15 @@ pub fn open_storage_for_command(settings: &Settings) -> anyhow::Result<Storage> 
 }
 
 fn pool_options(settings: &Settings) -> PoolOptions {
+    let database = &settings.database;
     PoolOptions {
-        max_size: settings.database.pool_size,
-        connect_timeout: StdDuration::from_secs(settings.database.connect_timeout_seconds),
-        sqlite_busy_timeout: StdDuration::from_millis(settings.database.sqlite_busy_timeout_ms),
+        max_size: database.pool_size,
+        connect_timeout: StdDuration::from_secs(database.connect_timeout_seconds),
+        checkout_timeout: StdDuration::from_millis(database.checkout_timeout_ms),
+        sqlite_busy_timeout: StdDuration::from_millis(database.sqlite_busy_timeout_ms),
         min_idle: 1,
+        statement_timeout: StdDuration::from_millis(database.statement_timeout_ms),
+        network_timeout: StdDuration::from_secs(database.network_timeout_seconds),
     }
 }
 
@@ -175,12 +181,25 @@ impl Application {
         if !hotline_api::http_layer::install() {
             tracing::warn!("another responder for refused request heads was installed first");
         }
+        let deadline = RequestDeadline {
+            budget: StdDuration::from_millis(settings.api.request_timeout_ms),
+            import_budget: StdDuration::from_secs(settings.api.import_timeout_seconds),
+        };
+        let failures_per_minute = std::num::NonZeroU32::new(settings.api.auth_failures_per_minute)
+            .context("api.auth_failures_per_minute must be at least 1")?;
+        let throttle = web::Data::new(AuthThrottle::new(failures_per_minute));
         let mut server = HttpServer::new(move || {
+            // The middleware registered last runs first: telemetry, request id, compression, the
+            // security headers (on every answer, the deadline's and the safety net's included), the
+            // request deadline, then actix's own errors rewritten as problems.
             App::new()
                 .app_data(state.clone())
+                .app_data(throttle.clone())
                 .configure(hotline_api::configure)
                 .wrap(from_fn(hotline_api::http_layer::refuse_long_target))
                 .wrap(problem_safety_net())
+                .wrap(deadline)
+                .wrap(SecurityHeaders)
                 .wrap(Compress::default())
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::<PrivacyRootSpan>::new())

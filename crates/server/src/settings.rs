@@ -253,10 +253,16 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pool size.
     pub pool_size: u32,
-    /// Pool checkout timeout.
+    /// Time to open one connection (libpq connect_timeout, start-up wait).
     pub connect_timeout_seconds: u64,
+    /// Wait for a pooled connection (or a SQLite writer's turn).
+    pub checkout_timeout_ms: u64,
     /// SQLite busy timeout.
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL statement and idle-in-transaction timeout; 0 = server default.
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL keepalives and tcp_user_timeout; 0 = OS defaults.
+    pub network_timeout_seconds: u64,
 }
 
 /// `[service]`.
@@ -300,6 +306,12 @@ pub struct ApiSettings {
     pub max_page_size: i64,
     /// Idempotency retention.
     pub idempotency_retention_hours: i64,
+    /// Per-request deadline.
+    pub request_timeout_ms: u64,
+    /// Deadline of a registry import.
+    pub import_timeout_seconds: u64,
+    /// Failed authentications allowed per client address and minute.
+    pub auth_failures_per_minute: u32,
 }
 
 /// `[log]`.
@@ -352,9 +364,48 @@ impl Settings {
         settings.webhooks()?;
         settings.deadline_policy()?;
         settings.support_rules()?;
+        settings.check_limits()?;
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
+    }
+
+    /// The timeouts and limits that bound every wait, checked against each other.
+    pub fn check_limits(&self) -> anyhow::Result<()> {
+        let db = &self.database;
+        let api = &self.api;
+        if db.pool_size == 0 {
+            bail!("database.pool_size must be at least 1");
+        }
+        if !(1..=600).contains(&db.connect_timeout_seconds) {
+            bail!("database.connect_timeout_seconds must be 1–600, got {}", db.connect_timeout_seconds);
+        }
+        if !(100..=600_000).contains(&api.request_timeout_ms) {
+            bail!("api.request_timeout_ms must be 100–600000, got {}", api.request_timeout_ms);
+        }
+        if db.checkout_timeout_ms < 10 || db.checkout_timeout_ms >= api.request_timeout_ms {
+            bail!(
+                "database.checkout_timeout_ms must be at least 10 and less than api.request_timeout_ms ({}), got {}",
+                api.request_timeout_ms,
+                db.checkout_timeout_ms
+            );
+        }
+        if db.statement_timeout_ms != 0 && db.statement_timeout_ms < 100 {
+            bail!(
+                "database.statement_timeout_ms must be 0 (the server's default) or at least 100, got {}",
+                db.statement_timeout_ms
+            );
+        }
+        if db.network_timeout_seconds > 3600 {
+            bail!("database.network_timeout_seconds must be 0–3600, got {}", db.network_timeout_seconds);
+        }
+        if !(1..=86_400).contains(&api.import_timeout_seconds) {
+            bail!("api.import_timeout_seconds must be 1–86400, got {}", api.import_timeout_seconds);
+        }
+        if !(1..=100_000).contains(&api.auth_failures_per_minute) {
+            bail!("api.auth_failures_per_minute must be 1–100000, got {}", api.auth_failures_per_minute);
+        }
+        Ok(())
     }
 
     /// The template directory: absolute, or relative to the config directory.
@@ -707,6 +758,22 @@ secret = "0123456789abcdef0123456789abcdef"
             );
         }
         assert!(load_with("[deadlines]\nannounce_interval_seconds = 1\n").is_ok());
+    }
+
+    #[test]
+    fn timeouts_are_checked_against_each_other() {
+        let settings = load_with("").expect("defaults load");
+        assert_eq!((settings.api.request_timeout_ms, settings.database.checkout_timeout_ms), (2000, 1000));
+        let error = error_of("[database]\ncheckout_timeout_ms = 2000\n");
+        assert!(error.contains("less than api.request_timeout_ms (2000)"), "{error}");
+        let error = error_of("[api]\nrequest_timeout_ms = 50\n");
+        assert!(error.contains("api.request_timeout_ms must be 100–600000, got 50"), "{error}");
+        let error = error_of("[database]\nstatement_timeout_ms = 5\n");
+        assert!(error.contains("statement_timeout_ms"), "{error}");
+        let error = error_of("[api]\nauth_failures_per_minute = 0\n");
+        assert!(error.contains("auth_failures_per_minute"), "{error}");
+        load_with("[database]\nstatement_timeout_ms = 0\nnetwork_timeout_seconds = 0\n")
+            .expect("0 turns them off");
     }
 
     #[test]

@@ -499,3 +499,6 @@ fn an_alert_pending_when_the_process_is_killed_is_delivered_once_after_the_resta
     let subject = messages[0].subject().expect("a subject");
     assert!(subject.contains(logged["ticket"]["reference"].as_str().expect("reference")), "{subject}");
 }
+
+#[path = "binary/crash.rs"]
+mod crash;

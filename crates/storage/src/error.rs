@@ -80,7 +80,7 @@ fn from_database_error(
 }
 
 /// Errors diesel reports as `Unknown` but which are well known: SQLite busy and read-only, PostgreSQL
-/// deadlocks and server shutdown.
+/// deadlocks, server shutdown, lost connections and statement timeouts.
 fn classify_by_message(message: String) -> StorageError {
     let lower = message.to_ascii_lowercase();
     const UNAVAILABLE: &[&str] = &[
@@ -97,6 +97,14 @@ fn classify_by_message(message: String) -> StorageError {
         "the database system is",
         "connection to server",
         "no connection to the server",
+        "could not receive data",
+        "could not send data",
+        "connection timed out",
+        "connection reset",
+        "broken pipe",
+        "ssl syscall error",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
     ];
     if lower.contains("deadlock detected") {
         StorageError::Conflict(message)
@@ -132,5 +140,41 @@ impl From<diesel::r2d2::PoolError> for StorageError {
 impl From<diesel::ConnectionError> for StorageError {
     fn from(error: diesel::ConnectionError) -> Self {
         StorageError::from_connection(error)
+    }
+}
+
+/// Whether a statement's error means its connection must not be used again: the connection is closed
+/// or cannot send, or it can no longer write (a read-only SQLite file or PostgreSQL standby, an I/O
+/// error). A busy database, a timeout or a constraint leaves the connection healthy.
+pub fn breaks_connection(error: &DieselError) -> bool {
+    match error {
+        DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::ReadOnlyTransaction,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let lower = info.message().to_ascii_lowercase();
+            const BROKEN: &[&str] = &[
+                "readonly database",
+                "disk i/o error",
+                "terminating connection",
+                "server closed the connection",
+                "connection to server",
+                "no connection to the server",
+                "could not receive data",
+                "could not send data",
+                "ssl syscall error",
+                "ssl error",
+                "the database system is",
+                "connection timed out",
+                "connection reset",
+                "broken pipe",
+            ];
+            BROKEN.iter().any(|needle| lower.contains(needle))
+        }
+        _ => false,
     }
 }

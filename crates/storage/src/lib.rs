@@ -3,6 +3,8 @@
 //! [`Storage`] owns a pool of [`DbConnection`]s; [`Storage::read`] lends a connection and
 //! [`Storage::write`] runs a closure inside a write transaction that starts with the write lock on
 //! SQLite (`BEGIN IMMEDIATE`). Every call is blocking: callers run it inside `actix_web::web::block`.
+//! Every wait is bounded (see [`PoolOptions`]), and a connection that failed in a way that makes it
+//! unfit (closed, read-only, I/O) is discarded, so the service heals by itself when the cause goes.
 //! Errors come back as [`StorageError`], classified once in [`error`].
 
 pub mod columns;
@@ -15,21 +17,21 @@ pub mod schema;
 pub mod test_support;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::r2d2::R2D2Connection;
+use diesel::r2d2::{PooledConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use crate::db::{Backend, DbConnection, MultiBackend};
 pub use crate::error::StorageError;
-pub use crate::pool::PoolOptions;
+pub use crate::pool::{PoolOptions, postgres_url_with_timeouts};
 
 use crate::db::DatabaseTarget;
-use crate::pool::DbPool;
+use crate::pool::{ConnectionManager, DbPool, PoolHealth};
 
 /// The SQLite migrations, embedded at compile time.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -50,14 +52,20 @@ pub struct Storage {
     pool: DbPool,
     backend: Backend,
     writers: Arc<WriterQueue>,
+    health: Arc<PoolHealth>,
+    /// Opens connections outside the pool: the one probe a caller makes while the pool's fail.
+    direct: Arc<ConnectionManager>,
+    checkout_timeout: Duration,
+    /// What the pool connects to, for the readiness probe's connection of its own (SQLite).
+    target: DatabaseTarget,
 }
 
 /// SQLite admits one writer at a time and does not queue the others: each waits in its busy handler,
 /// sleeping and retrying, so under load a writer can lose the lock again and again until its busy timeout
 /// ends in "database is locked" (measured: p99 over a second and occasional 503s at 16 concurrent
 /// calls, docs/benchmarks.md). Writers of this process therefore queue here, first come first served,
-/// before `BEGIN IMMEDIATE`, with the busy timeout as the longest wait; the database's own lock still
-/// guards against other processes. PostgreSQL writers do not queue.
+/// before `BEGIN IMMEDIATE`, waiting at most the checkout timeout (or the busy timeout, if shorter);
+/// the database's own lock still guards against other processes. PostgreSQL writers do not queue.
 #[derive(Debug)]
 struct WriterQueue {
     lock: Option<parking_lot::Mutex<()>>,
@@ -87,14 +95,28 @@ impl WriterQueue {
     }
 }
 
+/// While connections cannot be opened, a checkout that finds no idle connection gives up after this
+/// long instead of waiting the whole checkout timeout.
+const FAIL_FAST_AFTER: Duration = Duration::from_millis(100);
+
 impl Storage {
     /// Opens a pool on `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
     pub fn connect(url: &str, options: PoolOptions) -> Result<Storage, StorageError> {
         let target = DatabaseTarget::parse(url)?;
         let backend = target.backend();
-        let writers = Arc::new(WriterQueue::for_backend(backend, options.sqlite_busy_timeout));
-        let pool = pool::build(target, &options)?;
-        Ok(Storage { pool, backend, writers })
+        let queue_wait = options.checkout_timeout.min(options.sqlite_busy_timeout);
+        let writers = Arc::new(WriterQueue::for_backend(backend, queue_wait));
+        let health = Arc::new(PoolHealth::default());
+        let (pool, direct) = pool::build(target.clone(), &options, Arc::clone(&health))?;
+        Ok(Storage {
+            pool,
+            backend,
+            writers,
+            health,
+            direct: Arc::new(direct),
+            checkout_timeout: options.checkout_timeout,
+            target,
+        })
     }
 
     /// Which backend this storage uses, for the few places that need dialect-specific SQL.
@@ -103,9 +125,16 @@ impl Storage {
     }
 
     /// Applies the pending embedded migrations of this backend and returns their names, in order.
+    ///
+    /// Migrations may run long (an index over a large table): on PostgreSQL they run without the
+    /// statement timeout, on a connection that is discarded afterwards.
     pub fn run_migrations(&self) -> Result<Vec<String>, StorageError> {
-        let source = migrations(self.backend);
         self.read(|conn| {
+            let source = migrations(self.backend);
+            if matches!(conn, DbConnection::Postgresql(_)) {
+                pool::retire(conn, "retired: its session settings were changed for migrations");
+                conn.batch_execute("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")?;
+            }
             let pending =
                 conn.pending_migrations(source).map_err(|e| StorageError::from_migration(e.as_ref()))?;
             let mut applied = Vec::with_capacity(pending.len());
@@ -119,7 +148,7 @@ impl Storage {
         })
     }
 
-    /// Checks that a connection can be had and answers `SELECT 1` (readiness probe).
+    /// Checks that a connection can be had and answers `SELECT 1` (one-shot commands at start).
     pub fn ping(&self) -> Result<(), StorageError> {
         self.read(|conn| {
             diesel::sql_query("SELECT 1").execute(conn)?;
@@ -127,13 +156,49 @@ impl Storage {
         })
     }
 
+    /// Readiness: whether the database can take a write now. SQLite: a connection of its own (so the
+    /// answer is about the file as it is now, not as it was when the pooled connections were opened)
+    /// proves it could write. PostgreSQL: a pooled connection answers, and the server is neither in
+    /// recovery (a standby) nor read-only by default.
+    pub fn check_writable(&self) -> Result<(), StorageError> {
+        match self.backend {
+            Backend::Sqlite => pool::sqlite_ready(&self.target),
+            Backend::Postgres => {
+                let state = self.read(|conn| {
+                    Ok(diesel::sql_query(
+                        "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' \
+                         AS read_only",
+                    )
+                    .get_result::<ReadOnly>(conn)?)
+                })?;
+                if state.read_only {
+                    return Err(StorageError::Unavailable(
+                        "PostgreSQL is read-only (a standby in recovery, or default_transaction_read_only)"
+                            .to_owned(),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Runs `f` on a pooled connection, outside any explicit transaction (reads, migrations).
+    ///
+    /// If the connection turns out to be gone (the database restarted, a network path died), `f` runs
+    /// once more on a new connection: so `f` may run twice, and must only read (or be safe to repeat).
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = self.pool.get().map_err(StorageError::from_pool)?;
-        f(&mut conn)
+        let mut conn = self.checkout()?;
+        match f(&mut conn) {
+            Err(error) if pool::is_lost(&mut conn) => {
+                drop(conn);
+                tracing::info!(%error, "database connection lost during a read; reading again on a new one");
+                f(&mut *self.checkout()?)
+            }
+            result => result,
+        }
     }
 
     /// Runs `f` in a write transaction: committed if `f` returns `Ok`, rolled back otherwise.
@@ -152,34 +217,136 @@ impl Storage {
     /// with their own errors (a refused business rule rolls back everything written before it).
     ///
     /// On SQLite, writers of this process wait their turn in order (see `WriterQueue`) before taking a
-    /// connection, so waiting writers hold no connection that readers need.
+    /// connection, so waiting writers hold no connection that readers need. A connection found gone at
+    /// `BEGIN` (nothing was sent yet) is replaced once; `f` itself runs at most once.
     pub fn write<T, E: From<StorageError>>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         self.writers.run(|| {
-            let mut conn = self.pool.get().map_err(StorageError::from_pool)?;
+            let mut conn = self.begin()?;
             write_transaction(&mut conn, f)
         })
     }
+
+    /// A pooled connection. Waits up to the checkout timeout for one to be free or opened. While the
+    /// database refuses new connections and none is idle, one caller at a time tries to open a
+    /// connection itself (and uses it, outside the pool, if that works: the database is back before
+    /// the pool's next background attempt); every other caller gives up at once.
+    fn checkout(&self) -> Result<Lease, StorageError> {
+        let start = Instant::now();
+        let deadline = start + self.checkout_timeout;
+        loop {
+            let now = Instant::now();
+            let slice = if self.health.refusing().is_some() { FAIL_FAST_AFTER } else { deadline - now };
+            match self.pool.get_timeout(slice.min(deadline.saturating_duration_since(now))) {
+                Ok(conn) => return Ok(Lease::Pooled(conn)),
+                Err(error) => {
+                    if let Some(why) = self.health.refusing() {
+                        return self.probe().ok_or_else(|| {
+                            StorageError::Unavailable(format!("cannot connect to the database: {why}"))
+                        });
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(StorageError::Unavailable(format!(
+                            "no database connection free within {} ms ({error})",
+                            self.checkout_timeout.as_millis()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one connection attempt a caller may make while the pool's fail; `None` if another caller is
+    /// making it or it failed.
+    fn probe(&self) -> Option<Lease> {
+        if !self.health.start_probe() {
+            return None;
+        }
+        let opened = self.direct.connect_directly();
+        self.health.end_probe();
+        opened.ok().map(|conn| Lease::Direct(Box::new(conn)))
+    }
+
+    /// A checked-out connection inside a new write transaction (`BEGIN IMMEDIATE` / `BEGIN`); a
+    /// connection found gone at `BEGIN` is replaced once.
+    fn begin(&self) -> Result<Lease, StorageError> {
+        let mut conn = self.checkout()?;
+        match begin_write(&mut conn) {
+            Ok(()) => Ok(conn),
+            Err(error) if pool::is_lost(&mut conn) => {
+                drop(conn);
+                tracing::info!(%error, "database connection lost before a write; writing on a new one");
+                let mut conn = self.checkout()?;
+                begin_write(&mut conn)?;
+                Ok(conn)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
 }
 
-/// `BEGIN IMMEDIATE` / `BEGIN` by variant, then `f`, then `COMMIT` or `ROLLBACK` through diesel's
+/// A connection lent for one call: from the pool, or opened directly by the caller that probed the
+/// database while the pool's attempts failed (closed after use).
+enum Lease {
+    Pooled(PooledConnection<ConnectionManager>),
+    Direct(Box<DbConnection>),
+}
+
+impl std::ops::Deref for Lease {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        match self {
+            Lease::Pooled(conn) => conn,
+            Lease::Direct(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        match self {
+            Lease::Pooled(conn) => conn,
+            Lease::Direct(conn) => conn,
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct ReadOnly {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    read_only: bool,
+}
+
+fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+    }
+}
+
+/// `f` in the transaction `begin_write` opened, then `COMMIT` or `ROLLBACK` through diesel's
 /// transaction manager (so its bookkeeping, and the pool's broken-connection check, stay right).
 fn write_transaction<T, E: From<StorageError>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
-    match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
-    }
-    .map_err(StorageError::from)?;
     match f(conn) {
         Ok(value) => {
-            if let Err(error) = ensure_not_aborted(conn) {
+            if pool::transaction_aborted(conn) {
+                // On PostgreSQL a failed statement aborts the transaction, and a later `COMMIT` then
+                // silently rolls back. `f` swallowed such an error and returned `Ok`: fail loudly
+                // instead of losing the writes. (Known from the connection's watch, without a query.)
                 rollback(conn);
-                return Err(error.into());
+                return Err(StorageError::Other(
+                    "a database error inside the write transaction was ignored, so PostgreSQL aborted \
+                     the transaction and nothing was written (wrap statements expected to fail in a \
+                     nested conn.transaction)"
+                        .to_owned(),
+                )
+                .into());
             }
             <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)
                 .map_err(StorageError::from)?;
@@ -200,26 +367,6 @@ fn write_transaction<T, E: From<StorageError>>(
             rollback(conn);
             Err(error)
         }
-    }
-}
-
-/// On PostgreSQL a failed statement aborts the transaction, and a later `COMMIT` then silently rolls
-/// back. If `f` swallowed such an error and returned `Ok`, fail loudly instead of losing the writes.
-fn ensure_not_aborted(conn: &mut DbConnection) -> Result<(), StorageError> {
-    let DbConnection::Postgresql(pg) = conn else {
-        return Ok(());
-    };
-    match pg.batch_execute("SELECT 1") {
-        Ok(()) => Ok(()),
-        Err(error) if error.to_string().contains("current transaction is aborted") => {
-            Err(StorageError::Other(
-                "a database error inside the write transaction was ignored, so PostgreSQL aborted \
-                 the transaction and nothing was written (wrap statements expected to fail in a \
-                 nested conn.transaction)"
-                    .to_owned(),
-            ))
-        }
-        Err(error) => Err(StorageError::from_diesel(error)),
     }
 }
 

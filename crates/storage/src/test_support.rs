@@ -68,3 +68,71 @@ pub fn sqlite_temp() -> (tempfile::TempDir, String) {
     let url = format!("sqlite://{}", dir.path().join("hotline.db").display());
     (dir, url)
 }
+
+/// A read-only episode of a SQLite database file, undone when dropped: the file and its directory can
+/// no longer be written, as after a permissions mistake or a read-only remount. As a normal user this
+/// is `chmod` (file 0444, directory 0555); as root, whom permissions do not stop, the file and the
+/// directory are made immutable with `chattr +i` instead (needs a file system with that attribute,
+/// such as ext4, and CAP_LINUX_IMMUTABLE). Either way the episode is checked to be real — the file
+/// cannot be opened for writing — and a test panics rather than pass without one.
+#[derive(Debug)]
+pub struct ReadOnlyEpisode {
+    file: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    immutable: bool,
+}
+
+impl ReadOnlyEpisode {
+    /// Makes `file` (a SQLite database) and its directory read-only.
+    pub fn begin(file: &std::path::Path) -> ReadOnlyEpisode {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = file.parent().expect("the database file has a directory").to_path_buf();
+        let mut episode = ReadOnlyEpisode { file: file.to_path_buf(), dir, immutable: false };
+        let set = |path: &std::path::Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        };
+        set(&episode.file, 0o444);
+        set(&episode.dir, 0o555);
+        if episode.writable() {
+            // Root: permissions do not apply; make both immutable instead.
+            set(&episode.dir, 0o755);
+            set(&episode.file, 0o644);
+            episode.immutable = true;
+            assert!(episode.chattr("+i"), "chattr +i {} failed", episode.file.display());
+        }
+        assert!(
+            !episode.writable(),
+            "could not make {} read-only (neither chmod nor chattr +i stops writes here)",
+            file.display()
+        );
+        episode
+    }
+
+    fn writable(&self) -> bool {
+        std::fs::OpenOptions::new().write(true).open(&self.file).is_ok()
+    }
+
+    fn chattr(&self, flag: &str) -> bool {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&self.file)
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    /// Ends the episode: the file and directory are writable again.
+    pub fn end(self) {}
+}
+
+impl Drop for ReadOnlyEpisode {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.immutable {
+            let _ = self.chattr("-i");
+        } else {
+            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o755));
+            let _ = std::fs::set_permissions(&self.file, std::fs::Permissions::from_mode(0o644));
+        }
+    }
+}

@@ -41,9 +41,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
-         <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6}}\
-         dt{{font-weight:bold}}button{{font-size:1em;padding:.5em 1.5em;margin-right:1em}}\
-         textarea,input{{width:100%;font-size:1em}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+         <style>{}</style></head><body><h1>{title}</h1>{body}</body></html>",
+        crate::security::ACK_PAGE_STYLE,
         title = escape(title)
     );
     HttpResponse::build(status)

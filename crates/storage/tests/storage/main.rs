@@ -7,6 +7,7 @@
 
 mod connect;
 mod errors;
+mod faults;
 mod helpers;
 mod migrations;
 mod outbox;
