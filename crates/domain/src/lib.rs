@@ -44,6 +44,7 @@ pub mod referral;
 pub mod registry;
 pub mod role;
 pub mod schedule;
+pub mod search;
 pub mod sla;
 pub mod text;
 pub mod ticket;

@@ -182,15 +182,55 @@ impl CallRow {
     }
 }
 
-/// Logs a call in the caller's transaction: verifies it, then opens a ticket or follows one up.
-pub fn log_call(conn: &mut DbConnection, command: &LogCall) -> Result<LoggedCall, LogCallError> {
+/// What logging a call reads before it writes: the caller checked against the registry and, for a new
+/// ticket, their recent tickets. [`look_up_caller`] reads it outside the write transaction, so neither
+/// SQLite's write lock nor PostgreSQL's reference counter waits for these reads (docs/benchmarks.md);
+/// every read inside the transaction then touches a few rows by key.
+#[derive(Debug, Clone)]
+pub struct CallerLookup {
+    verification: Verification,
+    possible_repeat_of: Vec<RelatedTicket>,
+}
+
+/// Reads what [`log_looked_up_call`] needs; runs on any connection, before the write transaction.
+pub fn look_up_caller(conn: &mut DbConnection, command: &LogCall) -> Result<CallerLookup, StorageError> {
     let call = &command.call;
     let member = member_for_identifier(conn, &call.claim.identifier)?;
     let verification = verify(&call.claim, member.as_ref());
-    match call.ticket_id {
+    let possible_repeat_of = match call.ticket_id {
+        Some(_) => Vec::new(),
+        None => tickets::recent_for_caller(
+            conn,
+            repeat_caller_since(call.started_at, command.repeat_caller_days),
+            call.started_at,
+            verification.member_id,
+            verification.institution_id,
+            &match_key(call.claim.institution_name.as_str()),
+            call.claim.prefecture,
+        )?,
+    };
+    Ok(CallerLookup { verification, possible_repeat_of })
+}
+
+/// Logs a call in the caller's transaction with what [`look_up_caller`] read: opens a ticket or
+/// follows one up.
+pub fn log_looked_up_call(
+    conn: &mut DbConnection,
+    command: &LogCall,
+    lookup: &CallerLookup,
+) -> Result<LoggedCall, LogCallError> {
+    let verification = lookup.verification.clone();
+    match command.call.ticket_id {
         Some(ticket_id) => follow_up(conn, command, ticket_id, verification),
-        None => open_ticket(conn, command, verification),
+        None => open_ticket(conn, command, verification, lookup.possible_repeat_of.clone()),
     }
+}
+
+/// Logs a call in the caller's transaction, reads included: verifies it, then opens a ticket or
+/// follows one up.
+pub fn log_call(conn: &mut DbConnection, command: &LogCall) -> Result<LoggedCall, LogCallError> {
+    let lookup = look_up_caller(conn, command)?;
+    log_looked_up_call(conn, command, &lookup)
 }
 
 fn follow_up(
@@ -233,18 +273,10 @@ fn open_ticket(
     conn: &mut DbConnection,
     command: &LogCall,
     verification: Verification,
+    possible_repeat_of: Vec<RelatedTicket>,
 ) -> Result<LoggedCall, LogCallError> {
     let call = &command.call;
     let institution_match = match_key(call.claim.institution_name.as_str());
-    let possible_repeat_of = tickets::recent_for_caller(
-        conn,
-        repeat_caller_since(call.started_at, command.repeat_caller_days),
-        call.started_at,
-        verification.member_id,
-        verification.institution_id,
-        &institution_match,
-        call.claim.prefecture,
-    )?;
     let seq = tickets::next_seq(conn, command.reference_year)?;
     let reference = TicketReference::new(&command.reference_prefix, command.reference_year, seq)
         .map_err(|error| StorageError::Other(error.detail))?;

@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod partners;
 pub mod registry;
+pub mod registry_search;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;

@@ -9,12 +9,13 @@ use hotline_domain::identifiers::Identifier;
 use hotline_domain::institution::InstitutionKind;
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::registry::{AffiliationRole, RegistrySnapshot};
-use hotline_domain::text::{escape_like, match_key, strip_number};
+use hotline_domain::search::SearchQuery;
+use hotline_domain::text::match_key;
 use hotline_domain::verification::{MemberClass, RegistryInstitution, RegistryMember};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::queries::{corrupt, parse_uuid};
+use crate::queries::{corrupt, parse_uuid, registry_search};
 use crate::schema::{institutions, member_institutions, members};
 use crate::{DbConnection, MultiBackend, StorageError, db_time};
 
@@ -87,7 +88,7 @@ pub struct InstitutionDetail {
     pub role: AffiliationRole,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = members)]
 #[diesel(check_for_backend(MultiBackend))]
 struct MemberRow {
@@ -208,6 +209,8 @@ pub fn import(
     }
     let mut member_ids = HashMap::new();
     let mut new_members = Vec::new();
+    let mut reindex: HashSet<String> = HashSet::new();
+    let mut changed_institutions: HashSet<String> = HashSet::new();
     for record in &snapshot.members {
         let wanted = MemberRow {
             id: Uuid::now_v7().to_string(),
@@ -237,10 +240,12 @@ pub fn import(
                     ))
                     .execute(conn)?;
                 report.members.updated += 1;
+                reindex.insert(current.id.clone());
                 member_ids.insert(wanted.member_number.clone(), current.id.clone());
             }
             None => {
                 report.members.created += 1;
+                reindex.insert(wanted.id.clone());
                 member_ids.insert(wanted.member_number.clone(), wanted.id.clone());
                 new_members.push(wanted);
             }
@@ -291,6 +296,7 @@ pub fn import(
                     ))
                     .execute(conn)?;
                 report.institutions.updated += 1;
+                changed_institutions.insert(current.id.clone());
                 institution_ids.insert(wanted.institution_key.clone(), current.id.clone());
             }
             None => {
@@ -335,6 +341,7 @@ pub fn import(
             }
             None => {
                 report.affiliations.created += 1;
+                reindex.insert(key.0.clone());
                 new_links.push(AffiliationRow {
                     member_id: key.0,
                     institution_id: key.1,
@@ -344,6 +351,16 @@ pub fn import(
         }
     }
     insert_affiliations(conn, &new_links)?;
+    // The search index follows every member whose own row, institutions or links changed.
+    reindex.extend(
+        existing_links
+            .keys()
+            .filter(|(_, institution_id)| changed_institutions.contains(institution_id))
+            .map(|(member_id, _)| member_id.clone()),
+    );
+    let mut reindex: Vec<String> = reindex.into_iter().collect();
+    reindex.sort_unstable();
+    registry_search::refresh_members(conn, &reindex)?;
     tracing::info!(
         actor = ?actor,
         members_created = report.members.created,
@@ -487,50 +504,11 @@ fn institutions_of(
         .collect()
 }
 
-/// Operators' lookup: digits find a member number, registration number, institution code or phone;
-/// text finds a member (name or kana) or an institution name containing it, after NFKC.
+/// Operators' lookup, ranked: exact identifier, then a key that starts with the text, then one that
+/// contains it (see [`crate::queries::registry_search`] for which keys and indexes).
 pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<MemberDetail>, StorageError> {
-    let digits = strip_number(text);
-    let rows: Vec<MemberRow> = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        // A 10-digit number is a member number (or a phone or institution code), never a registration
-        // number: "0000034567" must not find registration number 34567, while "0123456" finds 123456.
-        let trimmed = digits.trim_start_matches('0');
-        let is_member_number = digits.len() == hotline_domain::identifiers::MEMBER_NUMBER_DIGITS;
-        let registration = if !is_member_number
-            && trimmed.len() <= hotline_domain::identifiers::REGISTRATION_NUMBER_MAX_DIGITS
-        {
-            trimmed.to_owned()
-        } else {
-            String::new()
-        };
-        let via_institution = member_institutions::table
-            .inner_join(institutions::table)
-            .filter(institutions::institution_code.eq(&digits).or(institutions::phone.eq(&digits)))
-            .select(member_institutions::member_id);
-        members::table
-            .filter(
-                members::member_number
-                    .eq(&digits)
-                    .or(members::registration_number.eq(&registration))
-                    .or(members::id.eq_any(via_institution)),
-            )
-            .order((members::name.asc(), members::member_number.asc()))
-            .limit(limit)
-            .select(MemberRow::as_select())
-            .load(conn)?
-    } else {
-        let pattern = format!("%{}%", escape_like(&match_key(text)));
-        let via_institution = member_institutions::table
-            .inner_join(institutions::table)
-            .filter(institutions::name_search.like(pattern.clone()).escape('\\'))
-            .select(member_institutions::member_id);
-        members::table
-            .filter(members::name_search.like(pattern).escape('\\').or(members::id.eq_any(via_institution)))
-            .order((members::name.asc(), members::member_number.asc()))
-            .limit(limit)
-            .select(MemberRow::as_select())
-            .load(conn)?
-    };
+    let Some(query) = SearchQuery::parse(text) else { return Ok(Vec::new()) };
+    let rows: Vec<MemberRow> = registry_search::ranked(conn, &query, limit)?;
     let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
     let mut by_member: HashMap<String, Vec<InstitutionDetail>> = HashMap::new();
     for (member_id, institution) in institutions_of(conn, &ids)? {

@@ -10,5 +10,6 @@ mod errors;
 mod helpers;
 mod migrations;
 mod outbox;
+mod registry_search;
 mod transactions;
 mod webhooks;
