@@ -106,8 +106,16 @@ async fn resolve_actor(req: &ServiceRequest) -> Result<Actor, ApiError> {
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?
         .clone();
     let hash = hash_token(secret);
-    let token =
-        web::block(move || state.storage.read(|conn| tokens::find_active_by_hash(conn, &hash))).await??;
+    let now = state.clock.now();
+    if let Some(actor) = state.tokens.get(&hash, now) {
+        return Ok(actor);
+    }
+    let generation = state.tokens.generation();
+    let storage = state.storage.clone();
+    let lookup = hash.clone();
+    let token = web::block(move || storage.read(|conn| tokens::find_active_by_hash(conn, &lookup))).await??;
     let token = token.ok_or(ApiError::Unauthorized("the token is unknown or revoked"))?;
-    Ok(Actor { token_id: token.id, name: token.name, role: token.role })
+    let actor = Actor { token_id: token.id, name: token.name, role: token.role };
+    state.tokens.put(hash, actor.clone(), now, generation);
+    Ok(actor)
 }

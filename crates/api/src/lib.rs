@@ -12,6 +12,7 @@ pub mod problem;
 pub mod routes;
 pub mod telemetry;
 pub mod time;
+pub mod token_cache;
 
 use std::sync::Arc;
 
@@ -66,6 +67,8 @@ pub struct ApiConfig {
     pub police_fallback: PoliceFallback,
     /// How alerts are retried.
     pub retry_policy: hotline_domain::outbox::RetryPolicy,
+    /// How long an authenticated token is remembered (see [`token_cache`]).
+    pub token_cache_ttl: Duration,
 }
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
@@ -103,6 +106,7 @@ impl Default for ApiConfig {
             police_hours: hotline_domain::office_hours::OfficeHours::police_default(),
             police_fallback: PoliceFallback::default(),
             retry_policy: hotline_domain::outbox::RetryPolicy::default(),
+            token_cache_ttl: Duration::seconds(10),
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// How partner alerts are written.
     pub alerts: Arc<alerts::AlertSettings>,
+    /// Tokens authenticated in the last `api.token_cache_seconds`.
+    pub tokens: token_cache::TokenCache,
 }
 
 impl AppState {

@@ -407,6 +407,7 @@ async fn every_documented_operation_reaches_a_handler_and_no_undocumented_method
             retry_policy: hotline_domain::outbox::RetryPolicy::default(),
             ack: hotline_api::ack::AckLinks::new("http://127.0.0.1", b"probe", chrono::Duration::hours(1)),
         }),
+        tokens: hotline_api::token_cache::TokenCache::new(chrono::Duration::zero()),
     });
     let app = init_service(
         App::new()

@@ -272,6 +272,8 @@ pub struct ApiSettings {
     pub max_page_size: i64,
     /// Idempotency retention.
     pub idempotency_retention_hours: i64,
+    /// How long an authenticated token is remembered in the process (0: not at all).
+    pub token_cache_seconds: u32,
 }
 
 /// `[log]`.

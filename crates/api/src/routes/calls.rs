@@ -206,13 +206,18 @@ pub async fn log_call(
         reference_year: reference_year(now, tz),
         repeat_caller_days: state.config.repeat_caller_days,
     };
+    // Registry and repeat-caller reads first, outside the write transaction (see `CallerLookup`).
+    let storage = state.storage.clone();
+    let lookup_command = command.clone();
+    let lookup =
+        web::block(move || storage.read(|conn| calls::look_up_caller(conn, &lookup_command))).await??;
     write_once(
         &state,
         &actor,
         key,
         fingerprint,
         move |conn| {
-            calls::log_call(conn, &command).map_err(|error| match error {
+            calls::log_looked_up_call(conn, &command, &lookup).map_err(|error| match error {
                 LogCallError::TicketNotFound(id) => ApiError::NotFound(format!("ticket {id}")),
                 LogCallError::TicketNotOpen(status) => ApiError::TicketNotOpen(status),
                 LogCallError::Storage(error) => error.into(),

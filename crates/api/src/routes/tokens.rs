@@ -125,6 +125,8 @@ pub async fn revoke_token(
                 other => other.into(),
             }
         })?;
+    // At once in this process; other processes stop accepting it within api.token_cache_seconds.
+    state.tokens.forget(token.id);
     tracing::info!(revoked_token = %token.id, "token revoked");
     Ok(HttpResponse::Ok().json(TokenView::new(&token, state.time_zone())))
 }
