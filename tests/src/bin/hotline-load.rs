@@ -56,6 +56,18 @@ enum Command {
     },
     /// Run the scenarios and print the Markdown report on stdout.
     Run(RunArgs),
+    /// Write a generated registry CSV of realistic size (see tests/src/roster.rs).
+    Roster {
+        /// Members in the roster.
+        #[arg(long, default_value_t = 82_700)]
+        members: usize,
+        /// Seed of the generator: the same seed gives the same file.
+        #[arg(long, default_value_t = 12)]
+        seed: u64,
+        /// Where to write the CSV.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Options of `hotline-load run`.
@@ -310,6 +322,15 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::WaitReady { base_url, timeout } => {
             let base = loopback_url(&base_url)?;
             runtime(1)?.block_on(wait_ready(base, Duration::from_secs(timeout.min(MAX_SECONDS))))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Roster { members, seed, out } => {
+            let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let rows = hotline_tests::roster::write_roster(&mut writer, members, seed)
+                .and_then(|rows| std::io::Write::flush(&mut writer).map(|()| rows))
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("hotline-load: {members} members in {rows} rows written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
