@@ -1086,19 +1086,48 @@ pub struct FullTicket {
     pub alerts: Vec<crate::queries::outbox::AlertRecord>,
 }
 
-/// One ticket with everything on it.
+/// One ticket with everything on it, in as few statements as the ticket needs: the ticket row comes
+/// with one flag per kind of child row (each an index probe), and only the kinds it has are read. A new
+/// ticket (calls and repeat-caller links, nothing else yet) takes three statements instead of eight;
+/// that is a round trip each on PostgreSQL (docs/benchmarks.md).
 pub fn full_ticket(
     conn: &mut DbConnection,
     key: &ticket_queries::TicketKey,
 ) -> Result<Option<FullTicket>, StorageError> {
-    let Some(detail) = ticket_queries::find(conn, key)? else { return Ok(None) };
-    let id = detail.header.id;
+    use crate::schema::{outbox, ticket_links};
+    use diesel::dsl::exists;
+    let query = tickets::table.select((
+        ticket_queries::TicketRow::as_select(),
+        exists(ticket_links::table.filter(ticket_links::ticket_id.eq(tickets::id))),
+        exists(ticket_triage::table.filter(ticket_triage::ticket_id.eq(tickets::id))),
+        exists(referrals::table.filter(referrals::ticket_id.eq(tickets::id))),
+        exists(callbacks::table.filter(callbacks::ticket_id.eq(tickets::id))),
+        exists(ticket_notes::table.filter(ticket_notes::ticket_id.eq(tickets::id))),
+        exists(outbox::table.filter(outbox::ticket_id.eq(tickets::id))),
+    ));
+    type Flagged = (ticket_queries::TicketRow, bool, bool, bool, bool, bool, bool);
+    let row: Option<Flagged> = match key {
+        ticket_queries::TicketKey::Id(id) => {
+            query.filter(tickets::id.eq(id.to_string())).first(conn).optional()?
+        }
+        ticket_queries::TicketKey::Reference(reference) => {
+            query.filter(tickets::reference.eq(reference)).first(conn).optional()?
+        }
+    };
+    let Some((row, links, triage, referrals, callbacks, notes, alerts)) = row else { return Ok(None) };
+    let header = row.into_header()?;
+    let id = header.id;
+    let detail = ticket_queries::TicketDetail {
+        possible_repeat_of: if links { ticket_queries::related(conn, id)? } else { Vec::new() },
+        calls: crate::queries::calls::of_ticket(conn, id)?,
+        header,
+    };
     Ok(Some(FullTicket {
-        triage: triage_of(conn, id)?,
-        referrals: referrals_of(conn, id)?,
-        callbacks: callbacks_of(conn, &detail.header)?,
-        notes: notes_of(conn, id)?,
-        alerts: crate::queries::outbox::of_ticket(conn, id)?,
+        triage: if triage { triage_of(conn, id)? } else { None },
+        referrals: if referrals { referrals_of(conn, id)? } else { Vec::new() },
+        callbacks: if callbacks { callbacks_of(conn, &detail.header)? } else { Vec::new() },
+        notes: if notes { notes_of(conn, id)? } else { Vec::new() },
+        alerts: if alerts { crate::queries::outbox::of_ticket(conn, id)? } else { Vec::new() },
         detail,
     }))
 }

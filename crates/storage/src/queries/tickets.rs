@@ -420,22 +420,27 @@ pub(crate) fn link_repeats(
     Ok(())
 }
 
-/// Earlier tickets flagged on this one.
+/// Earlier tickets flagged on this one (only the columns shown: a new ticket has up to 20).
 pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTicket>, StorageError> {
-    let rows: Vec<(String, TicketRow)> = ticket_links::table
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = ticket_links::table
         .inner_join(tickets::table.on(tickets::id.eq(ticket_links::related_ticket_id)))
         .filter(ticket_links::ticket_id.eq(ticket_id.to_string()))
         .order(tickets::first_call_at.desc())
-        .select((ticket_links::reason, TicketRow::as_select()))
+        .select((
+            ticket_links::reason,
+            tickets::id,
+            tickets::reference,
+            tickets::status,
+            tickets::first_call_at,
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(reason, row)| {
-            let header = row.into_header()?;
+        .map(|(reason, id, reference, status, first_call_at)| {
             Ok(RelatedTicket {
-                id: header.id,
-                reference: header.reference,
-                status: header.status,
-                first_call_at: header.first_call_at,
+                id: parse_uuid("tickets.id", &id)?,
+                status: TicketStatus::parse(&status).map_err(|_| corrupt("tickets.status", &status))?,
+                reference,
+                first_call_at: utc(first_call_at),
                 matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(&reason).to_owned(),
             })
         })
