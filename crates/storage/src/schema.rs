@@ -54,6 +54,8 @@ diesel::table! {
         id -> Integer,
         member_id -> Text,
         institution_id -> Text,
+        member_name -> Text,
+        member_number -> Text,
         name_key -> Text,
         kana_key -> Text,
         institution_name_key -> Text,

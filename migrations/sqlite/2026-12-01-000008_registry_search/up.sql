@@ -9,6 +9,10 @@ CREATE TABLE registry_search (
     id INTEGER NOT NULL PRIMARY KEY,
     member_id TEXT NOT NULL REFERENCES members (id),
     institution_id TEXT NOT NULL REFERENCES institutions (id),
+    -- The member's name and number as shown, so results are ranked and cut to the limit before
+    -- the members table is read (a join the planner could not misjudge into a scan of the roster).
+    member_name TEXT NOT NULL,
+    member_number TEXT NOT NULL,
     name_key TEXT NOT NULL,
     kana_key TEXT NOT NULL,
     institution_name_key TEXT NOT NULL,

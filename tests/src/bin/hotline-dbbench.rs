@@ -308,8 +308,8 @@ mod call_sql {
     pub const INSTITUTIONS: &str = "SELECT mi.member_id AS id FROM member_institutions mi \
          JOIN institutions i ON i.id = mi.institution_id WHERE mi.member_id IN (?) ORDER BY i.name";
     pub const RECENT: &str = "SELECT id FROM (SELECT id, first_call_at FROM tickets WHERE member_id = ?1 \
-         AND first_call_at >= ?4 AND first_call_at <= ?5 ORDER BY first_call_at DESC, id DESC LIMIT 20) \
-         UNION ALL SELECT id FROM (SELECT id, first_call_at FROM tickets WHERE institution_id = ?2 \
+         AND first_call_at >= ?4 AND first_call_at <= ?5 ORDER BY first_call_at DESC, id DESC \
+         LIMIT 20) UNION ALL SELECT id FROM (SELECT id, first_call_at FROM tickets WHERE institution_id = ?2 \
          AND first_call_at >= ?4 AND first_call_at <= ?5 ORDER BY first_call_at DESC, id DESC LIMIT 20) \
          UNION ALL SELECT id FROM (SELECT id, first_call_at FROM tickets WHERE institution_match = ?3 \
          AND prefecture = ?6 AND first_call_at >= ?4 AND first_call_at <= ?5 \

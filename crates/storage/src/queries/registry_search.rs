@@ -29,6 +29,8 @@ const CHUNK: usize = 500;
 struct NewSearchRow {
     member_id: String,
     institution_id: String,
+    member_name: String,
+    member_number: String,
     name_key: String,
     kana_key: String,
     institution_name_key: String,
@@ -43,13 +45,14 @@ pub(crate) fn refresh_members(conn: &mut DbConnection, member_ids: &[String]) ->
     for chunk in member_ids.chunks(CHUNK) {
         diesel::delete(registry_search::table.filter(registry_search::member_id.eq_any(chunk)))
             .execute(conn)?;
-        type Source = (String, String, Option<String>, String, String, String, String);
+        type Source = (String, String, String, Option<String>, String, String, String, String);
         let sources: Vec<Source> = member_institutions::table
             .inner_join(members::table)
             .inner_join(institutions::table)
             .filter(member_institutions::member_id.eq_any(chunk))
             .select((
                 members::id,
+                members::member_number,
                 members::name,
                 members::kana,
                 institutions::id,
@@ -60,18 +63,22 @@ pub(crate) fn refresh_members(conn: &mut DbConnection, member_ids: &[String]) ->
             .load(conn)?;
         let rows: Vec<NewSearchRow> = sources
             .into_iter()
-            .map(|(member_id, name, kana, institution_id, institution_name, address, phone)| {
-                let keys = SearchKeys::of(&name, kana.as_deref(), &institution_name, &address, &phone);
-                NewSearchRow {
-                    member_id,
-                    institution_id,
-                    name_key: keys.name,
-                    kana_key: keys.kana,
-                    institution_name_key: keys.institution_name,
-                    address_key: keys.address,
-                    phone: keys.phone,
-                }
-            })
+            .map(
+                |(member_id, member_number, name, kana, institution_id, institution_name, address, phone)| {
+                    let keys = SearchKeys::of(&name, kana.as_deref(), &institution_name, &address, &phone);
+                    NewSearchRow {
+                        member_id,
+                        institution_id,
+                        member_name: name,
+                        member_number,
+                        name_key: keys.name,
+                        kana_key: keys.kana,
+                        institution_name_key: keys.institution_name,
+                        address_key: keys.address,
+                        phone: keys.phone,
+                    }
+                },
+            )
             .collect();
         // Multi-row INSERT does not compile through the multi-connection, so each dialect gets its arm.
         match conn {
@@ -184,17 +191,24 @@ where
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
     let limit = i32::try_from(limit).unwrap_or(i32::MAX);
     let mut st = Statement::default();
-    st.sql("SELECT ").sql(MEMBER_COLUMNS).sql(" FROM (SELECT member_id, MIN(hit_rank) AS hit_rank FROM (");
+    st.sql("SELECT ").sql(MEMBER_COLUMNS).sql(
+        " FROM (SELECT member_id, MIN(hit_rank) AS hit_rank, MIN(member_name) AS member_name, \
+         MIN(member_number) AS member_number FROM (",
+    );
     match query {
         SearchQuery::Digits { digits, registration_number, phone_substring } => {
-            st.sql("SELECT id AS member_id, 0 AS hit_rank FROM members WHERE member_number = ")
-                .text(digits.as_str());
+            st.sql(
+                "SELECT id AS member_id, 0 AS hit_rank, name AS member_name, member_number FROM members \
+                 WHERE member_number = ",
+            )
+            .text(digits.as_str());
             if let Some(registration) = registration_number {
                 st.sql(" OR registration_number = ").text(registration.as_str());
             }
             st.sql(
-                " UNION ALL SELECT mi.member_id, 0 FROM institutions i \
-                 JOIN member_institutions mi ON mi.institution_id = i.id WHERE i.phone = ",
+                " UNION ALL SELECT mi.member_id, 0, mm.name, mm.member_number FROM institutions i \
+                 JOIN member_institutions mi ON mi.institution_id = i.id \
+                 JOIN members mm ON mm.id = mi.member_id WHERE i.phone = ",
             )
             .text(digits.as_str())
             .sql(" OR i.institution_code = ")
@@ -204,7 +218,7 @@ where
                     .int(char_count(digits))
                     .sql(") = ")
                     .text(digits.as_str())
-                    .sql(" THEN 1 ELSE 2 END AS hit_rank FROM registry_search s WHERE ");
+                    .sql(" THEN 1 ELSE 2 END AS hit_rank, s.member_name, s.member_number FROM registry_search s WHERE ");
                 if sqlite {
                     st.sql("s.id IN (SELECT rowid FROM registry_search_fts WHERE registry_search_fts MATCH ")
                         .text(format!("phone : {}", fts_phrase(digits)))
@@ -234,7 +248,7 @@ where
                     .sql(") = ")
                     .text(address.as_str());
             }
-            st.sql(" THEN 1 ELSE 2 END AS hit_rank FROM registry_search s WHERE ");
+            st.sql(" THEN 1 ELSE 2 END AS hit_rank, s.member_name, s.member_number FROM registry_search s WHERE ");
             if sqlite {
                 let mut expression =
                     format!("{{name_key kana_key institution_name_key}} : {}", fts_phrase(key));
@@ -265,10 +279,13 @@ where
                 if i > 0 {
                     st.sql(" UNION ALL ");
                 }
-                st.sql("SELECT member_id, 1 AS hit_rank FROM (SELECT member_id FROM registry_search WHERE ")
-                    .sql(column)
-                    .sql(" >= ")
-                    .text(key.as_str());
+                st.sql(
+                    "SELECT member_id, 1 AS hit_rank, member_name, member_number FROM (\
+                     SELECT member_id, member_name, member_number FROM registry_search WHERE ",
+                )
+                .sql(column)
+                .sql(" >= ")
+                .text(key.as_str());
                 if let Some(end) = prefix_end(key) {
                     st.sql(" AND ").sql(column).sql(" < ").text(end);
                 }
@@ -276,9 +293,13 @@ where
             }
         }
     }
-    st.sql(") AS hits GROUP BY member_id) AS ranked JOIN members m ON m.id = ranked.member_id ")
-        .sql("ORDER BY ranked.hit_rank, m.name, m.member_number LIMIT ")
-        .int(limit);
+    // Ranked and cut to the limit on registry_search's own columns; only then the members' rows.
+    st.sql(") AS hits GROUP BY member_id ORDER BY hit_rank, member_name, member_number LIMIT ")
+        .int(limit)
+        .sql(
+            ") AS ranked JOIN members m ON m.id = ranked.member_id \
+             ORDER BY ranked.hit_rank, ranked.member_name, ranked.member_number",
+        );
     let rows = match conn {
         DbConnection::Postgresql(pg) => {
             let mut q = diesel::sql_query(st.render(true)).into_boxed::<diesel::pg::Pg>();

@@ -295,7 +295,9 @@ pub const REPEAT_CALLER_LIMIT: usize = 20;
 
 /// The repeat-caller look-up: three branches, each a range scan of its own index (migration
 /// `2026-12-01-000009_repeat_caller_indexes`) newest first and stopped after the rows it returns, so
-/// it reads at most 3 × 20 rows however many tickets the caller has. `$1`..`$6`: member, institution,
+/// it reads at most 3 × 20 rows however many tickets the caller has (SQLite always plans it so;
+/// PostgreSQL's planner may instead walk the `first_call_at` index backwards and skip other callers'
+/// tickets when it estimates that cheaper: see docs/benchmarks.md). `$1`..`$6`: member, institution,
 /// claimed institution name, since, until, prefecture (SQLite reads `?n` the same way).
 const RECENT_FOR_CALLER: &str = "\
     SELECT id, reference, status, first_call_at, 0 AS branch FROM (\
