@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
 # Reproducible load benchmark of the hotline server (see docs/benchmarks.md).
 #
-# Builds the release binary, starts it on a fresh database in a temporary directory (SQLite, or a schema
-# of its own on PostgreSQL), imports docs/sample-registry.csv, drives it with the hotline-load generator
-# (tests/src/bin/hotline-load.rs) and prints a Markdown report with PASS/FAIL against the targets on
-# stdout. Progress goes to stderr. Only loopback addresses are used.
+# Builds the release binaries; on a fresh database in a temporary directory (SQLite, or a schema of its
+# own on PostgreSQL) imports a generated roster of 82,700 members, gives one member 10,000 tickets in
+# the last 7 days, measures the database's own rate (pgbench, or hotline-dbbench on SQLite) for the
+# statements of one call and for a select by key, then starts the server and drives it with the
+# hotline-load generator at 8 and 32 clients. Prints a Markdown report with each endpoint's ratio to
+# its baseline and PASS/FAIL against the targets on stdout; progress goes to stderr. Loopback only.
 #
 #   scripts/bench.sh                                  # SQLite
 #   scripts/bench.sh --postgres postgres://postgres@127.0.0.1:5432/test
 #   HOTLINE_BENCH_DATABASE_URL=postgres://… scripts/bench.sh
 #
-# Options: --duration S (20), --warmup S (2), --concurrency C (16), --check (exit 1 when a target is
-# missed). Respects CARGO_TARGET_DIR.
+# Options: --duration S (10), --warmup S (2), --concurrency LIST (8,32), --members N (82700),
+# --history N (10000), --check (exit 1 when a target is missed). Respects CARGO_TARGET_DIR. Needs
+# pgbench (Debian: postgresql-client / postgresql-contrib) for PostgreSQL.
 set -euo pipefail
 
 usage() {
-    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-duration=20
+duration=10
 warmup=2
-concurrency=16
+concurrency=8,32
+members=82700
+history=10000
 check=()
 pg_url="${HOTLINE_BENCH_DATABASE_URL:-}"
 while [ $# -gt 0 ]; do
@@ -31,7 +36,9 @@ while [ $# -gt 0 ]; do
         --postgres) pg_url="${2:?--postgres needs a URL}"; shift 2 ;;
         --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
         --warmup) warmup="${2:?--warmup needs seconds}"; shift 2 ;;
-        --concurrency) concurrency="${2:?--concurrency needs a number}"; shift 2 ;;
+        --concurrency) concurrency="${2:?--concurrency needs a list, e.g. 8,32}"; shift 2 ;;
+        --members) members="${2:?--members needs a number}"; shift 2 ;;
+        --history) history="${2:?--history needs a number}"; shift 2 ;;
         --check) check=(--check); shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -39,6 +46,7 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The benchmark's own configuration decides: no environment layer, no HOTLINE__ overrides, no RUST_LOG.
 unset HOTLINE_ENVIRONMENT HOTLINE_CONFIG_DIR RUST_LOG
@@ -47,9 +55,10 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep '^HOTLINE__' ||
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 log "building the release binaries (target dir ${target_dir})"
 cargo build --release -p hotline-server >&2
-cargo build --release -p hotline-tests --bin hotline-load >&2
+cargo build --release -p hotline-tests --bin hotline-load --bin hotline-dbbench >&2
 hotline="${target_dir}/release/hotline"
 load="${target_dir}/release/hotline-load"
+dbbench="${target_dir}/release/hotline-dbbench"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hotline-bench.XXXXXX")"
 server_pid=""
@@ -77,6 +86,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -n "$pg_url" ]; then
+    command -v pgbench >/dev/null || { log "pgbench is needed for PostgreSQL (Debian: postgresql-client)"; exit 2; }
     backend=postgres
     backend_label=PostgreSQL
     schema="bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
@@ -119,18 +129,74 @@ filter = "warn"
 EOF
 
 cli() { "$hotline" --config "$work/config" "$@"; }
-log "creating an operator token and importing docs/sample-registry.csv (${backend})"
+log "generating a roster of ${members} members"
+"$load" roster --members "$members" --out "$work/roster.csv" 2>>"$work/cli.log"
+log "creating an operator token and importing the roster (${backend})"
 token="$(cli token create --name bench --role operator 2>>"$work/cli.log")"
-cli registry import docs/sample-registry.csv >"$work/import.json" 2>>"$work/cli.log"
+/usr/bin/time -f '%M %e' -o "$work/import.time" \
+    "$hotline" --config "$work/config" registry import "$work/roster.csv" >"$work/import.json" 2>>"$work/cli.log"
+read -r import_kib import_seconds <"$work/import.time"
+
+# Three members of the roster: A calls in the `calls` scenario (no ticket before), B already has
+# ${history} tickets in the last 7 days (`calls-history`), C is the caller of the replayed statements.
+mapfile -t callers < <(tail -n +2 "$work/roster.csv" | cut -d, -f1 | awk '!seen[$0]++' | head -n 3)
+log "giving one member ${history} tickets in the last 7 days"
+"$dbbench" seed-history --database-url "$database_url" --member-number "${callers[1]}" --tickets "$history" \
+    2>>"$work/cli.log"
+"$dbbench" caller --database-url "$database_url" --member-number "${callers[1]}" >"$work/history.env"
+related="$(sed -n 's/^related=//p' "$work/history.env")"
+
+# The database's own rate, right before the service, on the same database.
+baseline_call=()
+baseline_key=()
+IFS=',' read -r -a levels <<<"$concurrency"
+pg_rate() { sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
+for clients in "${levels[@]}"; do
+    log "baseline: the statements of one call, ${clients} clients, ${duration} s"
+    if [ "$backend" = postgres ]; then
+        "$dbbench" caller --database-url "$database_url" --member-number "${callers[2]}" >"$work/replay.env"
+        pgargs=(-D "member_number=${callers[2]}" -D "related=${related}")
+        while IFS='=' read -r name value; do
+            case "$name" in member_id | institution_id | institution_match | prefecture | token_id | year)
+                pgargs+=(-D "${name}=${value}") ;;
+            esac
+        done <"$work/replay.env"
+        rate="$(pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f scripts/bench/call-transaction.sql \
+            "${pgargs[@]}" "$database_url" 2>>"$work/cli.log" | pg_rate)"
+    else
+        rate="$("$dbbench" replay --database-url "$database_url" --workload call --member-number "${callers[2]}" \
+            --clients "$clients" --duration "$duration" 2>>"$work/cli.log")"
+    fi
+    baseline_call+=("${clients}=${rate}")
+done
+"$dbbench" caller --database-url "$database_url" --member-number "${callers[2]}" >"$work/replay.env"
+max_seq="$(sed -n 's/^max_seq=//p' "$work/replay.env")"
+year="$(sed -n 's/^year=//p' "$work/replay.env")"
+for clients in "${levels[@]}"; do
+    log "baseline: select by key, ${clients} clients, ${duration} s"
+    if [ "$backend" = postgres ]; then
+        rate="$(pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f scripts/bench/select-by-key.sql \
+            -D "year=${year}" -D "max_seq=${max_seq}" "$database_url" 2>>"$work/cli.log" | pg_rate)"
+    else
+        rate="$("$dbbench" replay --database-url "$database_url" --workload select-by-key \
+            --member-number "${callers[2]}" --clients "$clients" --duration "$duration" 2>>"$work/cli.log")"
+    fi
+    baseline_key+=("${clients}=${rate}")
+done
+join() { local IFS=','; echo "$*"; }
 
 log "starting the server on ${base_url}"
 "$hotline" --config "$work/config" serve 2>"$work/server.log" &
 server_pid=$!
 "$load" wait-ready --base-url "$base_url" --timeout 60
+sleep 2 # idle: what the server holds before any load
 
 load_status=0
 HOTLINE_BENCH_TOKEN="$token" "$load" run \
-    --base-url "$base_url" --backend "$backend" --server-pid "$server_pid" \
+    --base-url "$base_url" --backend "$backend" --server-pid "$server_pid" --registry "$work/roster.csv" \
+    --caller "${callers[0]}" --history-caller "${callers[1]}" --history-tickets "$history" \
+    --baseline-call "$(join "${baseline_call[@]}")" --baseline-key "$(join "${baseline_key[@]}")" \
+    --import-peak-kib "$import_kib" --import-seconds "$import_seconds" --import-members "$members" \
     --duration "$duration" --warmup "$warmup" --concurrency "$concurrency" "${check[@]}" \
     >"$work/report.md" || load_status=$?
 
@@ -161,9 +227,9 @@ if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="${commit} (with 
 cat <<EOF
 ### ${backend_label} run of $(date -u '+%Y-%m-%d %H:%M UTC')
 
-- Command: \`scripts/bench.sh${pg_url:+ --postgres <url>} --duration ${duration} --warmup ${warmup} --concurrency ${concurrency}${check[*]:+ ${check[*]}}\`
+- Command: \`scripts/bench.sh${pg_url:+ --postgres <url>} --duration ${duration} --warmup ${warmup} --concurrency ${concurrency} --members ${members} --history ${history}${check[*]:+ ${check[*]}}\`
 - Commit: ${commit}; release build; server settings as \`config/default.toml\` (workers = one per core, pool of 8) except listen address, database, mail directory, log filter \`warn\` and a 00:00–23:59 window.
-- Machine: $(nproc) cores (${cpu}), ${ram} RAM, $(uname -sr).
+- Machine: $(nproc) cores (${cpu}), ${ram} RAM, $(uname -sr); load average before the run: ${load_before}.
 - Database after the run: ${db_size}.
 - Server: ${log_problems} WARN/ERROR log lines; stopped by SIGTERM in ${stop_ms} ms with exit status ${server_status}.
 EOF

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestResponse};
+use crate::helpers::{AppOptions, Backend, DEFAULT_NOW, TestApp, TestResponse, at};
 
 on_both_backends!(
     admin_creates_an_operator_token_that_works_and_a_replay_hides_the_secret,
@@ -11,6 +11,12 @@ on_both_backends!(
     revoked_token_is_refused_with_401_at_once,
     invalid_token_requests_are_422_naming_the_field,
 );
+
+mod across_processes {
+    on_both_backends_with_own_apps!(a_revocation_reaches_another_process_within_the_token_cache_time,);
+
+    use super::*;
+}
 
 async fn create_desk_token(app: &TestApp, key: Option<&str>) -> (TestResponse, Value) {
     let response = app
@@ -120,4 +126,24 @@ async fn invalid_token_requests_are_422_naming_the_field(app: TestApp) {
         app.post_json("/v1/tokens", &app.admin.secret, &body, None).await.expect_invalid_fields(&[field]);
     }
     assert_eq!(app.row_counts().await, empty);
+}
+
+/// Tokens are remembered for `api.token_cache_seconds` (10 by default): the process that revokes a token
+/// refuses it at once, another process on the same database once its entry is that old.
+async fn a_revocation_reaches_another_process_within_the_token_cache_time(backend: Backend) {
+    let Some(first) = backend.spawn(AppOptions::default()).await else { return };
+    let second = first.spawn_on_same_database(AppOptions::default()).await;
+    let (_, created) = create_desk_token(&first, None).await;
+    let secret = secret_of(&created);
+    first.get("/v1/hotline/status", &secret).await.expect(200);
+    second.get("/v1/hotline/status", &secret).await.expect(200);
+
+    let path = format!("/v1/tokens/{}", created["id"].as_str().expect("id"));
+    first.send(first.request(Method::DELETE, &path).bearer_auth(&first.admin.secret)).await.expect(200);
+
+    first.get("/v1/hotline/status", &secret).await.expect_problem(401, "unauthorized");
+    second.get("/v1/hotline/status", &secret).await.expect(200);
+    let ttl_later = (at(DEFAULT_NOW) + chrono::Duration::seconds(10)).to_rfc3339();
+    second.set_clock(&ttl_later);
+    second.get("/v1/hotline/status", &secret).await.expect_problem(401, "unauthorized");
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::token_cache::CachedToken;
 
 /// Prefix of every token, so a leaked one is recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "hl_";
@@ -167,8 +168,16 @@ async fn resolve_actor(req: &ServiceRequest) -> Result<Actor, ApiError> {
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?
         .clone();
     let hash = hash_token(secret);
-    let token =
-        web::block(move || state.storage.read(|conn| tokens::find_active_by_hash(conn, &hash))).await??;
+    let now = state.clock.now();
+    if let Some(cached) = state.tokens.get(&hash, now) {
+        return Ok(Actor { token_id: cached.token_id, name: cached.name, role: cached.role });
+    }
+    let generation = state.tokens.generation();
+    let storage = state.storage.clone();
+    let lookup = hash.clone();
+    let token = web::block(move || storage.read(|conn| tokens::find_active_by_hash(conn, &lookup))).await??;
     let token = token.ok_or(ApiError::Unauthorized("the token is unknown or revoked"))?;
-    Ok(Actor { token_id: token.id, name: token.name, role: token.role })
+    let cached = CachedToken { token_id: token.id, name: token.name, role: token.role };
+    state.tokens.put(hash, cached.clone(), now, generation);
+    Ok(Actor { token_id: cached.token_id, name: cached.name, role: cached.role })
 }

@@ -20,6 +20,7 @@ pub mod state;
 pub mod telemetry;
 pub mod text_input;
 pub mod time;
+pub mod token_cache;
 pub mod views;
 
 pub use app::{configure, document, document_json, problem_safety_net};

@@ -48,6 +48,8 @@ pub struct ApiConfig {
     pub police_fallback: PoliceFallback,
     /// How alerts are retried.
     pub retry_policy: hotline_domain::outbox::RetryPolicy,
+    /// How long an authenticated token is remembered (see [`crate::token_cache`]).
+    pub token_cache_ttl: Duration,
 }
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
@@ -85,6 +87,7 @@ impl Default for ApiConfig {
             police_hours: hotline_domain::office_hours::OfficeHours::police_default(),
             police_fallback: PoliceFallback::default(),
             retry_policy: hotline_domain::outbox::RetryPolicy::default(),
+            token_cache_ttl: Duration::seconds(10),
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct AppState {
     pub support_rules: Arc<hotline_domain::support_payment::RuleBook>,
     /// The configured periods of the regulatory deadlines, for recording incident facts.
     pub deadline_policy: hotline_domain::regulatory::DeadlinePolicy,
+    /// Tokens authenticated in the last `api.token_cache_seconds`.
+    pub tokens: crate::token_cache::TokenCache,
 }
 
 impl AppState {

@@ -323,6 +323,7 @@ fn state(storage: Storage) -> web::Data<AppState> {
             hotline_domain::support_payment::RuleBook::shipped().expect("the built-in rule sets"),
         ),
         deadline_policy: hotline_domain::regulatory::DeadlinePolicy::default(),
+        tokens: hotline_api::token_cache::TokenCache::new(chrono::Duration::zero()),
     })
 }
 

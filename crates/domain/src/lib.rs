@@ -49,6 +49,7 @@ pub mod registry;
 pub mod regulatory;
 pub mod role;
 pub mod schedule;
+pub mod search;
 pub mod sla;
 pub mod support_payment;
 pub mod text;

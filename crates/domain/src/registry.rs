@@ -171,8 +171,31 @@ pub struct RegistrySnapshot {
 /// Parses a UTF-8 registry CSV (a leading BOM is allowed). Either every row is valid and consistent
 /// with the others, or the errors are returned, at most [`MAX_REPORTED_ERRORS`] of them.
 pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
+    parse_registry_reader(bytes)
+}
+
+/// [`parse_registry_csv`] from a reader (e.g. a file), so the file's bytes need not be held in memory
+/// beside what is parsed from them.
+pub fn parse_registry_reader(mut input: impl std::io::Read) -> Result<RegistrySnapshot, Vec<RowError>> {
+    let mut start = [0_u8; 3];
+    let mut read = 0;
+    while read < start.len() {
+        match input.read(&mut start[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(vec![RowError {
+                    line: 1,
+                    field: String::new(),
+                    detail: format!("unreadable file: {error}"),
+                }]);
+            }
+        }
+    }
+    let start = if start[..read] == *b"\xEF\xBB\xBF" { &start[..0] } else { &start[..read] };
+    let input = std::io::Read::chain(start, input);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
     let header = match reader.headers() {
         Ok(header) => header.clone(),
         Err(error) => {
@@ -184,9 +207,10 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
     let mut errors = Vec::new();
     let mut snapshot = RegistrySnapshot::default();
     let mut member_lines: HashMap<String, (u64, usize)> = HashMap::new();
-    let mut registration_lines: HashMap<String, (u64, String)> = HashMap::new();
+    // Member and institution indexes instead of copies of their keys keep these maps small.
+    let mut registration_lines: HashMap<String, (u64, usize)> = HashMap::new();
     let mut institution_lines: HashMap<String, (u64, usize)> = HashMap::new();
-    let mut affiliation_lines: HashMap<(String, String), u64> = HashMap::new();
+    let mut affiliation_lines: HashMap<(usize, usize), u64> = HashMap::new();
 
     for record in reader.records() {
         if errors.len() >= MAX_REPORTED_ERRORS {
@@ -227,50 +251,58 @@ pub fn parse_registry_csv(bytes: &[u8]) -> Result<RegistrySnapshot, Vec<RowError
         let member_key = member.member_number.as_str().to_owned();
         let institution_key = institution.institution_key.clone();
 
-        match member_lines.get(&member_key) {
-            Some(&(first_line, index)) if !snapshot.members[index].same_as(&member) => {
-                errors.push(RowError {
-                    line,
-                    field: "member_number".into(),
-                    detail: format!("member {member_key} is described differently on line {first_line}"),
-                })
+        let member_index = match member_lines.get(&member_key) {
+            Some(&(first_line, index)) => {
+                if !snapshot.members[index].same_as(&member) {
+                    errors.push(RowError {
+                        line,
+                        field: "member_number".into(),
+                        detail: format!("member {member_key} is described differently on line {first_line}"),
+                    });
+                }
+                index
             }
-            Some(_) => {}
             None => {
                 if let Some(registration) = &member.registration_number {
-                    if let Some((first_line, other)) = registration_lines.get(registration.as_str()) {
+                    if let Some(&(first_line, other)) = registration_lines.get(registration.as_str()) {
                         errors.push(RowError {
                             line,
                             field: "registration_number".into(),
                             detail: format!(
-                                "registration number is already used by member {other} on line {first_line}"
+                                "registration number is already used by member {} on line {first_line}",
+                                snapshot.members[other].member_number.as_str()
                             ),
                         });
                         continue;
                     }
-                    registration_lines.insert(registration.as_str().to_owned(), (line, member_key.clone()));
+                    registration_lines
+                        .insert(registration.as_str().to_owned(), (line, snapshot.members.len()));
                 }
                 member_lines.insert(member_key.clone(), (line, snapshot.members.len()));
                 snapshot.members.push(member);
+                snapshot.members.len() - 1
             }
-        }
-        match institution_lines.get(&institution_key) {
-            Some(&(first_line, index)) if !snapshot.institutions[index].same_as(&institution) => {
-                errors.push(RowError {
-                    line,
-                    field: "institution_key".into(),
-                    detail: format!(
-                        "institution {institution_key} is described differently on line {first_line}"
-                    ),
-                })
+        };
+        let institution_index = match institution_lines.get(&institution_key) {
+            Some(&(first_line, index)) => {
+                if !snapshot.institutions[index].same_as(&institution) {
+                    errors.push(RowError {
+                        line,
+                        field: "institution_key".into(),
+                        detail: format!(
+                            "institution {institution_key} is described differently on line {first_line}"
+                        ),
+                    });
+                }
+                index
             }
-            Some(_) => {}
             None => {
                 institution_lines.insert(institution_key.clone(), (line, snapshot.institutions.len()));
                 snapshot.institutions.push(institution);
+                snapshot.institutions.len() - 1
             }
-        }
-        let pair = (member_key.clone(), institution_key.clone());
+        };
+        let pair = (member_index, institution_index);
         if let Some(first_line) = affiliation_lines.get(&pair) {
             errors.push(RowError {
                 line,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hotline_api::SystemClock;
-use hotline_domain::registry::parse_registry_csv;
+use hotline_domain::registry::parse_registry_reader;
 use hotline_domain::role::Role;
 use hotline_storage::queries::{registry, tokens};
 use uuid::Uuid;
@@ -125,8 +125,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", generated.secret);
         }
         Command::Registry { action: RegistryCommand::Import { file } } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let snapshot = match parse_registry_csv(&bytes) {
+            let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let checking = progress::spinner(format!("checking {}", file.display()));
+            let parsed = parse_registry_reader(std::io::BufReader::new(input));
+            checking.finish_and_clear();
+            let snapshot = match parsed {
                 Ok(snapshot) => snapshot,
                 Err(errors) => {
                     for error in &errors {
@@ -142,7 +145,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let storage = open_storage_for_command(&settings)?;
             let report = tokio::task::spawn_blocking(move || {
                 storage.run_migrations()?;
-                storage.write(|conn| registry::import(conn, &snapshot, chrono::Utc::now(), None))
+                let bar = progress::ImportBar::new();
+                let report = storage.write(|conn| {
+                    registry::import_with_progress(conn, &snapshot, chrono::Utc::now(), None, &mut |step| {
+                        bar.show(step)
+                    })
+                });
+                bar.finish();
+                report
             })
             .await?;
             let report = match report {
@@ -161,4 +171,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The import's progress on a terminal (indicatif draws nothing when stderr is not one, e.g. in CI or a
+/// pipe, so scripted imports print only their report).
+mod progress {
+    use hotline_storage::queries::registry::{ImportProgress, ImportStage};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    /// A spinner with a message while something without a known length runs.
+    pub fn spinner(message: String) -> ProgressBar {
+        let spinner = ProgressBar::new_spinner().with_message(message);
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    }
+
+    /// One bar, restarted for each stage of the import.
+    pub struct ImportBar {
+        bar: ProgressBar,
+        stage: std::cell::Cell<Option<ImportStage>>,
+    }
+
+    impl ImportBar {
+        pub fn new() -> Self {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template("{msg:>13} [{bar:40}] {pos}/{len} ({elapsed})") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            ImportBar { bar, stage: std::cell::Cell::new(None) }
+        }
+
+        pub fn show(&self, step: ImportProgress) {
+            if self.stage.get() != Some(step.stage) {
+                self.stage.set(Some(step.stage));
+                self.bar.reset();
+                self.bar.set_length(step.total as u64);
+                self.bar.set_message(step.stage.label());
+            }
+            self.bar.set_position(step.done as u64);
+        }
+
+        pub fn finish(&self) {
+            self.bar.finish_and_clear();
+        }
+    }
 }

@@ -71,6 +71,7 @@ pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
             advice: settings.police.fallback_advice.clone(),
             online_report_url: settings.police.online_report_url.clone(),
         },
+        token_cache_ttl: chrono::Duration::seconds(i64::from(settings.api.token_cache_seconds)),
     })
 }
 
@@ -168,10 +169,12 @@ impl Application {
             lease: StdDuration::from_secs(settings.outbox.lease_seconds),
         };
         let worker = tokio::spawn(worker.run(worker_stopped));
+        let config = api_config(&settings)?;
         let state = web::Data::new(AppState {
             storage: storage.clone(),
             schedule,
-            config: api_config(&settings)?,
+            tokens: hotline_api::token_cache::TokenCache::new(config.token_cache_ttl),
+            config,
             clock,
             alerts,
             support_rules: Arc::clone(&support_rules),

@@ -312,6 +312,8 @@ pub struct ApiSettings {
     pub import_timeout_seconds: u64,
     /// Failed authentications allowed per client address and minute.
     pub auth_failures_per_minute: u32,
+    /// How long an authenticated token is remembered in the process (0: not at all).
+    pub token_cache_seconds: u32,
 }
 
 /// `[log]`.

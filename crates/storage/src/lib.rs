@@ -146,6 +146,14 @@ impl Storage {
             }
             Ok(applied)
         })
+        .and_then(|applied| {
+            // A registry imported before the search index existed is indexed once, here (also after a
+            // crash between that migration and this step: an empty index beside links is rebuilt).
+            if let Some(members) = self.write(queries::registry_search::build_if_missing)? {
+                tracing::info!(members, "built the registry search index");
+            }
+            Ok(applied)
+        })
     }
 
     /// Checks that a connection can be had and answers `SELECT 1` (one-shot commands at start).

@@ -48,6 +48,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What operators search the registry by: one row per member–institution link with normalised keys,
+    /// under a trigram index (FTS5 on SQLite, pg_trgm GIN on PostgreSQL; see its migration).
+    registry_search (id) {
+        id -> Integer,
+        member_id -> Text,
+        institution_id -> Text,
+        member_name -> Text,
+        member_number -> Text,
+        name_key -> Text,
+        kana_key -> Text,
+        institution_name_key -> Text,
+        address_key -> Text,
+        phone -> Text,
+    }
+}
+
+diesel::table! {
     /// API bearer tokens; only the hash of each token is stored.
     api_tokens (id) {
         id -> Text,
@@ -353,6 +370,8 @@ diesel::table! {
 
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
+diesel::joinable!(registry_search -> members (member_id));
+diesel::joinable!(registry_search -> institutions (institution_id));
 diesel::joinable!(tickets -> members (member_id));
 diesel::joinable!(tickets -> institutions (institution_id));
 diesel::joinable!(tickets -> api_tokens (created_by));
@@ -380,6 +399,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     members,
     member_institutions,
+    registry_search,
     api_tokens,
     ticket_counters,
     tickets,

@@ -6,9 +6,11 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::call::{CallForm, NewCall};
 use hotline_domain::ticket::reference_year;
-use hotline_domain::verification::verify;
+use hotline_domain::verification::{Verification, verify};
+use hotline_storage::StorageError;
 use hotline_storage::queries::calls::{self, LogCall, LogCallError, LoggedCall};
 use hotline_storage::queries::registry;
+use hotline_storage::queries::tickets::RelatedTicket;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -165,12 +167,18 @@ pub async fn log_call(
     let command = body.value.command(&state, auth.actor.token_id, now)?;
     let view_state = state.clone();
     let role = auth.actor.role;
+    // The registry and the caller's recent tickets are read before the write transaction, so no
+    // other call waits on them (docs/benchmarks.md).
+    let storage = state.storage.clone();
+    let read_command = command.clone();
+    let (verification, repeats) =
+        web::block(move || storage.read(|conn| look_up(conn, &read_command))).await??;
     write_once(
         &state,
         &auth.actor,
         key,
         body.fingerprint,
-        move |conn| log(conn, &command),
+        move |conn| log(conn, &command, verification.clone(), repeats.clone()),
         move |logged| {
             let view = LoggedCallView::new(logged, &view_state.views(role, now));
             let location = Some(format!("/v1/calls/{}", logged.call.id));
@@ -182,12 +190,26 @@ pub async fn log_call(
 }
 
 /// Verifies the caller against the registry (the domain judges the claim against what the identifier
-/// finds) and logs the call, in the write transaction.
-fn log(conn: &mut hotline_storage::db::DbConnection, command: &LogCall) -> Result<LoggedCall, ApiError> {
+/// finds) and finds the caller's recent tickets.
+fn look_up(
+    conn: &mut hotline_storage::db::DbConnection,
+    command: &LogCall,
+) -> Result<(Verification, Vec<RelatedTicket>), StorageError> {
     let claim = &command.call.claim;
     let candidate = registry::member_for_identifier(conn, &claim.identifier)?;
     let verification = verify(claim, candidate.as_ref());
-    calls::log_call(conn, command, verification).map_err(|error| match error {
+    let repeats = calls::recent_for_caller(conn, command, &verification)?;
+    Ok((verification, repeats))
+}
+
+/// Logs the call, verified and with its repeats looked up, in the write transaction.
+fn log(
+    conn: &mut hotline_storage::db::DbConnection,
+    command: &LogCall,
+    verification: Verification,
+    repeats: Vec<RelatedTicket>,
+) -> Result<LoggedCall, ApiError> {
+    calls::log_call(conn, command, verification, repeats).map_err(|error| match error {
         LogCallError::TicketNotFound(id) => ApiError::NotFound(format!("ticket {id}")),
         LogCallError::TicketNotOpen(status) => ApiError::TicketNotOpen(status),
         LogCallError::Storage(error) => error.into(),

@@ -154,6 +154,8 @@ pub async fn revoke_token(
                 RevokeError::Storage(error) => error.into(),
             }
         })?;
+    // At once in this process; other processes stop accepting it within api.token_cache_seconds.
+    state.tokens.forget(token.id);
     tracing::info!(revoked_token = %token.id, "token revoked");
     Ok(HttpResponse::Ok().json(TokenView::new(&token, &state.views(auth.actor.role, now))))
 }

@@ -182,16 +182,40 @@ impl CallRow {
     }
 }
 
-/// Logs a call in the caller's transaction, verified as the domain judged it (see
-/// `registry::member_for_identifier` for what it judges by): opens a ticket or follows one up.
+/// The caller's recent tickets, to flag on a new ticket (a follow-up flags none): read before the
+/// write transaction, so neither SQLite's write lock nor PostgreSQL's reference counter waits for it
+/// (docs/benchmarks.md); every read inside the transaction then touches a few rows by key.
+pub fn recent_for_caller(
+    conn: &mut DbConnection,
+    command: &LogCall,
+    verification: &Verification,
+) -> Result<Vec<RelatedTicket>, StorageError> {
+    let call = &command.call;
+    if call.ticket_id.is_some() {
+        return Ok(Vec::new());
+    }
+    tickets::recent_for_caller(
+        conn,
+        repeat_caller_since(call.started_at, command.repeat_caller_days),
+        call.started_at,
+        verification.member_id,
+        verification.institution_id,
+        &match_key(call.claim.institution_name.as_str()),
+        call.claim.prefecture,
+    )
+}
+
+/// Logs a call in the caller's transaction, verified as the domain judged it, with the caller's recent
+/// tickets read before ([`recent_for_caller`]): opens a ticket or follows one up.
 pub fn log_call(
     conn: &mut DbConnection,
     command: &LogCall,
     verification: Verification,
+    possible_repeat_of: Vec<RelatedTicket>,
 ) -> Result<LoggedCall, LogCallError> {
     match command.call.ticket_id {
         Some(ticket_id) => follow_up(conn, command, ticket_id, verification),
-        None => open_ticket(conn, command, verification),
+        None => open_ticket(conn, command, verification, possible_repeat_of),
     }
 }
 
@@ -229,18 +253,10 @@ fn open_ticket(
     conn: &mut DbConnection,
     command: &LogCall,
     verification: Verification,
+    possible_repeat_of: Vec<RelatedTicket>,
 ) -> Result<LoggedCall, LogCallError> {
     let call = &command.call;
     let institution_match = match_key(call.claim.institution_name.as_str());
-    let possible_repeat_of = tickets::recent_for_caller(
-        conn,
-        repeat_caller_since(call.started_at, command.repeat_caller_days),
-        call.started_at,
-        verification.member_id,
-        verification.institution_id,
-        &institution_match,
-        call.claim.prefecture,
-    )?;
     let seq = tickets::next_seq(conn, command.reference_year)?;
     let reference = TicketReference::new(&command.reference_prefix, command.reference_year, seq)
         .map_err(|error| StorageError::Other(error.detail))?;

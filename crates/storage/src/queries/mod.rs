@@ -15,6 +15,7 @@ pub mod partners;
 pub mod records;
 pub mod referrals;
 pub mod registry;
+pub mod registry_search;
 pub mod support_payments;
 pub mod ticket_view;
 pub mod tickets;

@@ -241,8 +241,47 @@ pub fn find_header(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<Ti
     row.map(TicketRow::into_header).transpose()
 }
 
-/// Tickets of the same caller whose first call lies between `since` and `until`: same registry member, same registry institution, or the
-/// same claimed institution name in the same prefecture (for callers the registry does not know).
+/// At most this many earlier tickets are flagged on a new one.
+pub const REPEAT_CALLER_LIMIT: usize = 20;
+
+/// The repeat-caller look-up: three branches, each a range scan of its own index (migration
+/// `2026-12-01-000011_repeat_caller_indexes`) newest first and stopped after the rows it returns, so
+/// it reads at most 3 × 20 rows however many tickets the caller has (SQLite always plans it so;
+/// PostgreSQL's planner may instead walk the `first_call_at` index backwards and skip other callers'
+/// tickets when it estimates that cheaper: see docs/benchmarks.md). `$1`..`$6`: member, institution,
+/// claimed institution name, since, until, prefecture (SQLite reads `?n` the same way).
+const RECENT_FOR_CALLER: &str = "\
+    SELECT id, reference, status, first_call_at, 0 AS branch FROM (\
+        SELECT id, reference, status, first_call_at FROM tickets \
+        WHERE member_id = $1 AND first_call_at >= $4 AND first_call_at <= $5 \
+        ORDER BY first_call_at DESC, id DESC LIMIT 20) AS by_member \
+    UNION ALL SELECT id, reference, status, first_call_at, 1 FROM (\
+        SELECT id, reference, status, first_call_at FROM tickets \
+        WHERE institution_id = $2 AND first_call_at >= $4 AND first_call_at <= $5 \
+        ORDER BY first_call_at DESC, id DESC LIMIT 20) AS by_institution \
+    UNION ALL SELECT id, reference, status, first_call_at, 2 FROM (\
+        SELECT id, reference, status, first_call_at FROM tickets \
+        WHERE institution_match = $3 AND prefecture = $6 AND first_call_at >= $4 AND first_call_at <= $5 \
+        ORDER BY first_call_at DESC, id DESC LIMIT 20) AS by_name";
+
+#[derive(QueryableByName)]
+struct RecentRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reference: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    first_call_at: NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    branch: i32,
+}
+
+/// Tickets of the same caller whose first call lies between `since` and `until`, newest first, at
+/// most [`REPEAT_CALLER_LIMIT`]: same registry member, same registry institution, or the same claimed
+/// institution name in the same prefecture (for callers the registry does not know). A ticket found
+/// by several branches is reported as matched by the first (member, institution, name).
 pub fn recent_for_caller(
     conn: &mut DbConnection,
     since: DateTime<Utc>,
@@ -252,39 +291,54 @@ pub fn recent_for_caller(
     institution_match: &str,
     prefecture: PrefectureCode,
 ) -> Result<Vec<RelatedTicket>, StorageError> {
-    let rows: Vec<TicketRow> = tickets::table
-        .filter(tickets::first_call_at.ge(db_time(since)))
-        .filter(tickets::first_call_at.le(db_time(until)))
-        .filter(
-            tickets::member_id
-                .eq(member_id.map(|id| id.to_string()))
-                .or(tickets::institution_id.eq(institution_id.map(|id| id.to_string())))
-                .or(tickets::institution_match
-                    .eq(institution_match)
-                    .and(tickets::prefecture.eq(prefecture.code()))),
-        )
-        .order(tickets::first_call_at.desc())
-        .limit(20)
-        .select(TicketRow::as_select())
-        .load(conn)?;
+    use diesel::sql_types::{Nullable, Text, Timestamp};
+    let member = member_id.map(|id| id.to_string());
+    let institution = institution_id.map(|id| id.to_string());
+    let (since, until) = (db_time(since), db_time(until));
+    let rows: Vec<RecentRow> = match conn {
+        DbConnection::Postgresql(pg) => diesel::sql_query(RECENT_FOR_CALLER)
+            .bind::<Nullable<Text>, _>(member)
+            .bind::<Nullable<Text>, _>(institution)
+            .bind::<Text, _>(institution_match)
+            .bind::<Timestamp, _>(since)
+            .bind::<Timestamp, _>(until)
+            .bind::<Text, _>(prefecture.code())
+            .load(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(RECENT_FOR_CALLER.replace('$', "?"))
+            .bind::<Nullable<Text>, _>(member)
+            .bind::<Nullable<Text>, _>(institution)
+            .bind::<Text, _>(institution_match)
+            .bind::<Timestamp, _>(since)
+            .bind::<Timestamp, _>(until)
+            .bind::<Text, _>(prefecture.code())
+            .load(lite)?,
+    };
+    let mut best: std::collections::HashMap<String, RecentRow> = std::collections::HashMap::new();
+    for row in rows {
+        match best.get(&row.id) {
+            Some(seen) if seen.branch <= row.branch => {}
+            _ => {
+                best.insert(row.id.clone(), row);
+            }
+        }
+    }
+    let mut rows: Vec<RecentRow> = best.into_values().collect();
+    rows.sort_by(|a, b| b.first_call_at.cmp(&a.first_call_at).then_with(|| b.id.cmp(&a.id)));
+    rows.truncate(REPEAT_CALLER_LIMIT);
     rows.into_iter()
         .map(|row| {
-            let matched_on = if member_id.is_some() && row.member_id == member_id.map(|id| id.to_string()) {
-                "member"
-            } else if institution_id.is_some()
-                && row.institution_id == institution_id.map(|id| id.to_string())
-            {
-                "institution"
-            } else {
-                "institution_name"
-            };
-            let header = row.into_header()?;
             Ok(RelatedTicket {
-                id: header.id,
-                reference: header.reference,
-                status: header.status,
-                first_call_at: header.first_call_at,
-                matched_on: matched_on.to_owned(),
+                id: parse_uuid("tickets.id", &row.id)?,
+                status: TicketStatus::parse(&row.status)
+                    .map_err(|_| corrupt("tickets.status", &row.status))?,
+                reference: row.reference,
+                first_call_at: utc(row.first_call_at),
+                matched_on: match row.branch {
+                    0 => "member",
+                    1 => "institution",
+                    _ => "institution_name",
+                }
+                .to_owned(),
             })
         })
         .collect()
@@ -319,22 +373,27 @@ pub(crate) fn link_repeats(
     Ok(())
 }
 
-/// Earlier tickets flagged on this one.
+/// Earlier tickets flagged on this one (only the columns shown: a new ticket has up to 20).
 pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTicket>, StorageError> {
-    let rows: Vec<(String, TicketRow)> = ticket_links::table
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = ticket_links::table
         .inner_join(tickets::table.on(tickets::id.eq(ticket_links::related_ticket_id)))
         .filter(ticket_links::ticket_id.eq(ticket_id.to_string()))
         .order(tickets::first_call_at.desc())
-        .select((ticket_links::reason, TicketRow::as_select()))
+        .select((
+            ticket_links::reason,
+            tickets::id,
+            tickets::reference,
+            tickets::status,
+            tickets::first_call_at,
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(reason, row)| {
-            let header = row.into_header()?;
+        .map(|(reason, id, reference, status, first_call_at)| {
             Ok(RelatedTicket {
-                id: header.id,
-                reference: header.reference,
-                status: header.status,
-                first_call_at: header.first_call_at,
+                id: parse_uuid("tickets.id", &id)?,
+                status: TicketStatus::parse(&status).map_err(|_| corrupt("tickets.status", &status))?,
+                reference,
+                first_call_at: utc(first_call_at),
                 matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(&reason).to_owned(),
             })
         })

@@ -181,7 +181,9 @@ fn run_migrations_returns_the_applied_names_then_nothing() {
             "2026-11-21-000005_ticket_lifecycle",
             "2026-11-21-000006_outbox",
             "2026-11-21-000007_webhooks",
+            "2026-12-01-000008_registry_search",
             "2026-12-01-000009_support_payments",
+            "2026-12-01-000011_repeat_caller_indexes",
         ]
     );
     assert!(second.is_empty(), "{second:?}");

@@ -11,6 +11,7 @@ mod faults;
 mod helpers;
 mod migrations;
 mod outbox;
+mod registry_search;
 mod support_payments;
 mod transactions;
 mod webhooks;

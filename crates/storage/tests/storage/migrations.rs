@@ -109,6 +109,18 @@ struct ForeignKeyRow {
 }
 
 #[derive(QueryableByName)]
+struct TrigramIndexColumn {
+    #[diesel(sql_type = Text)]
+    index_name: String,
+    #[diesel(sql_type = Text)]
+    definition: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = BigInt)]
+    position: i64,
+}
+
+#[derive(QueryableByName)]
 struct Item {
     #[diesel(sql_type = Text)]
     item: String,
@@ -124,10 +136,13 @@ struct Structure {
     foreign_keys: BTreeSet<(String, String, String, String)>,
 }
 
+// Ordinary tables only: a virtual table (FTS5) and its shadow tables are a dialect's way to build an
+// index, compared separately (see `trigram_indexes`).
 const SQLITE_COLUMNS: &str = "
     SELECT m.name AS table_name, p.name AS column_name, lower(p.type) AS data_type,
            p.\"notnull\" = 0 AS nullable
     FROM sqlite_master m JOIN pragma_table_info(m.name) p
+    JOIN pragma_table_list tl ON tl.schema = 'main' AND tl.name = m.name AND tl.type = 'table'
     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
       AND m.name <> '__diesel_schema_migrations'";
 
@@ -136,10 +151,12 @@ const SQLITE_INDEXES: &str = "
     SELECT m.name AS table_name, 'pk' AS index_name, 1 AS is_primary, 1 AS is_unique,
            p.name AS column_name, p.pk AS position
     FROM sqlite_master m JOIN pragma_table_info(m.name) p
+    JOIN pragma_table_list tl ON tl.schema = 'main' AND tl.name = m.name AND tl.type = 'table'
     WHERE m.type = 'table' AND p.pk > 0 AND m.name <> '__diesel_schema_migrations'
     UNION ALL
     SELECT m.name, il.name, 0, il.\"unique\" <> 0, ii.name, ii.seqno
     FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+    JOIN pragma_table_list tl ON tl.schema = 'main' AND tl.name = m.name AND tl.type = 'table'
     WHERE m.type = 'table' AND il.origin <> 'pk' AND m.name <> '__diesel_schema_migrations'";
 
 const SQLITE_FOREIGN_KEYS: &str = "
@@ -165,8 +182,32 @@ const POSTGRES_INDEXES: &str = "
     JOIN pg_class i ON i.oid = ix.indexrelid
     JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) ON true
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+    JOIN pg_am am ON am.oid = i.relam
     WHERE t.relnamespace = current_schema()::regnamespace
-      AND t.relname <> '__diesel_schema_migrations'";
+      AND t.relname <> '__diesel_schema_migrations'
+      AND am.amname = 'btree'";
+
+// Trigram indexes, which each dialect builds its own way (compared by `trigram_indexes`): on SQLite an
+// FTS5 virtual table with the trigram tokenizer over its content table, on PostgreSQL a GIN index with
+// pg_trgm's operator class on every column.
+const SQLITE_TRIGRAM_INDEXES: &str = "
+    SELECT m.name AS index_name, m.sql AS definition, p.name AS column_name, p.cid AS position
+    FROM sqlite_master m JOIN pragma_table_info(m.name) p
+    WHERE m.type = 'table' AND m.sql LIKE 'CREATE VIRTUAL TABLE%'";
+
+const POSTGRES_TRIGRAM_INDEXES: &str = "
+    SELECT i.relname::text AS index_name,
+           t.relname::text || ' ' || am.amname::text || ' ' || oc.opcname::text AS definition,
+           a.attname::text AS column_name, k.ord AS position
+    FROM pg_index ix
+    JOIN pg_class t ON t.oid = ix.indrelid
+    JOIN pg_class i ON i.oid = ix.indexrelid
+    JOIN pg_am am ON am.oid = i.relam
+    JOIN LATERAL unnest(ix.indkey::int2[], ix.indclass::oid[]) WITH ORDINALITY AS k(attnum, opclass, ord)
+        ON true
+    JOIN pg_opclass oc ON oc.oid = k.opclass
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+    WHERE t.relnamespace = current_schema()::regnamespace AND am.amname <> 'btree'";
 
 const POSTGRES_FOREIGN_KEYS: &str = "
     SELECT src.relname::text AS table_name, sa.attname::text AS column_name,
@@ -225,6 +266,59 @@ fn structure(storage: &Storage) -> Structure {
     }
 }
 
+/// The trigram indexes of a migrated database as (table, columns in order), after checking that each is
+/// what its dialect needs: an FTS5 table with the trigram tokenizer over an external content table
+/// (SQLite), or a GIN index with pg_trgm's `gin_trgm_ops` on every column (PostgreSQL).
+fn trigram_indexes(storage: &Storage) -> BTreeSet<(String, String)> {
+    let sql = match storage.backend() {
+        Backend::Sqlite => SQLITE_TRIGRAM_INDEXES,
+        Backend::Postgres => POSTGRES_TRIGRAM_INDEXES,
+    };
+    let rows = storage
+        .read(|conn| Ok(diesel::sql_query(sql).load::<TrigramIndexColumn>(conn)?))
+        .expect("read the trigram indexes");
+    // index -> (table, [(position, column)])
+    let mut grouped: BTreeMap<String, (String, Vec<(i64, String)>)> = BTreeMap::new();
+    for row in rows {
+        let table = match storage.backend() {
+            Backend::Sqlite => {
+                let definition = row.definition.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    definition.contains("USING fts5") && definition.contains("tokenize = 'trigram'"),
+                    "{}: not an FTS5 trigram table: {definition}",
+                    row.index_name
+                );
+                let content = definition
+                    .split("content = '")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next())
+                    .unwrap_or_else(|| panic!("{}: no external content table", row.index_name));
+                content.to_owned()
+            }
+            Backend::Postgres => {
+                let mut parts = row.definition.split(' ');
+                let (table, method, opclass) = (parts.next(), parts.next(), parts.next());
+                assert_eq!(
+                    (method, opclass),
+                    (Some("gin"), Some("gin_trgm_ops")),
+                    "{}: not a pg_trgm GIN index",
+                    row.index_name
+                );
+                table.unwrap_or_default().to_owned()
+            }
+        };
+        let entry = grouped.entry(row.index_name).or_insert((table, Vec::new()));
+        entry.1.push((row.position, row.column_name));
+    }
+    grouped
+        .into_values()
+        .map(|(table, mut columns)| {
+            columns.sort();
+            (table, columns.into_iter().map(|(_, c)| c).collect::<Vec<_>>().join(","))
+        })
+        .collect()
+}
+
 #[test]
 fn sqlite_and_postgres_migrations_create_the_same_tables_columns_keys_and_indexes() {
     let Some(postgres) = helpers::postgres() else {
@@ -239,7 +333,21 @@ fn sqlite_and_postgres_migrations_create_the_same_tables_columns_keys_and_indexe
     assert_same("columns (SQLite vs PostgreSQL)", &lite.columns, &pg.columns);
     assert_same("keys and indexes (SQLite vs PostgreSQL)", &lite.indexes, &pg.indexes);
     assert_same("foreign keys (SQLite vs PostgreSQL)", &lite.foreign_keys, &pg.foreign_keys);
-    assert_eq!(lite.tables.len(), 21, "{:?}", lite.tables);
+    assert_eq!(lite.tables.len(), 22, "{:?}", lite.tables);
+
+    let lite_trigram = trigram_indexes(&sqlite.storage);
+    assert_same(
+        "trigram indexes (SQLite FTS5 vs PostgreSQL GIN)",
+        &lite_trigram,
+        &trigram_indexes(&postgres.storage),
+    );
+    assert_eq!(
+        lite_trigram,
+        BTreeSet::from([(
+            "registry_search".to_owned(),
+            "name_key,kana_key,institution_name_key,address_key,phone".to_owned()
+        )])
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +425,7 @@ fn schema_rs_declares_exactly_the_migrated_tables_and_columns() {
         institutions,
         members,
         member_institutions,
+        registry_search,
         api_tokens,
         ticket_counters,
         tickets,
