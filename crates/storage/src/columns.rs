@@ -13,6 +13,9 @@ use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
+use hotline_domain::prefecture::PrefectureCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::MultiBackend;
@@ -303,3 +306,185 @@ nullable_mapping!(
     /// An optional priority.
     DbOptPriority => DbPriority over Text, hotline_domain::triage::Priority
 );
+
+/// A prefecture in a `Text` column, by its two-digit code (`01`–`47`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub struct DbPrefecture(pub PrefectureCode);
+
+text_mapping!(
+    DbPrefecture,
+    |text| PrefectureCode::parse(&text).map(DbPrefecture).map_err(|_| corrupt("prefecture code", &text)),
+    |value| value.0.code()
+);
+
+impl From<DbPrefecture> for PrefectureCode {
+    fn from(value: DbPrefecture) -> Self {
+        value.0
+    }
+}
+
+impl From<PrefectureCode> for DbPrefecture {
+    fn from(value: PrefectureCode) -> Self {
+        DbPrefecture(value)
+    }
+}
+
+impl From<&PrefectureCode> for DbPrefecture {
+    fn from(value: &PrefectureCode) -> Self {
+        DbPrefecture(*value)
+    }
+}
+
+/// Plain data kept as JSON in a `Text` column (a list of addresses, office hours): what the row holds is
+/// the typed value, and a stored text that does not parse is a deserialisation error.
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub struct DbJson<T>(pub T);
+
+fn read_json<T: DeserializeOwned>(text: &str) -> deserialize::Result<T> {
+    serde_json::from_str(text).map_err(|_| corrupt("JSON", text))
+}
+
+impl<T: DeserializeOwned> FromSql<Text, Pg> for DbJson<T> {
+    fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_json(&<String as FromSql<Text, Pg>>::from_sql(bytes)?).map(DbJson)
+    }
+}
+
+impl<T: DeserializeOwned> FromSql<Text, Sqlite> for DbJson<T> {
+    fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_json(&<String as FromSql<Text, Sqlite>>::from_sql(bytes)?).map(DbJson)
+    }
+}
+
+impl<T: DeserializeOwned> FromSql<Text, MultiBackend> for DbJson<T> {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_json(&<String as FromSql<Text, MultiBackend>>::from_sql(bytes)?).map(DbJson)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Text, Pg> for DbJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        serde_json::to_writer(out, &self.0)?;
+        Ok(IsNull::No)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Text, Sqlite> for DbJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(serde_json::to_string(&self.0)?);
+        Ok(IsNull::No)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> ToSql<Text, MultiBackend> for DbJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Text, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl<T> From<T> for DbJson<T> {
+    fn from(value: T) -> Self {
+        DbJson(value)
+    }
+}
+
+/// Optional plain data kept as JSON in a nullable `Text` column; `None` is SQL `NULL`.
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Nullable<Text>)]
+pub struct DbOptJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned> FromSql<Nullable<Text>, MultiBackend> for DbOptJson<T> {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <DbJson<T> as FromSql<Text, MultiBackend>>::from_sql(bytes).map(|json| DbOptJson(Some(json.0)))
+    }
+
+    fn from_nullable_sql(
+        bytes: Option<<MultiBackend as Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        match bytes {
+            Some(bytes) => Self::from_sql(bytes),
+            None => Ok(DbOptJson(None)),
+        }
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> ToSql<Nullable<Text>, MultiBackend>
+    for DbOptJson<T>
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        match &self.0 {
+            Some(_) => {
+                out.set_value((Text, self));
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> ToSql<Text, MultiBackend> for DbOptJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Text, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Text, Pg> for DbOptJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        serde_json::to_writer(out, &self.0)?;
+        Ok(IsNull::No)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Text, Sqlite> for DbOptJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(serde_json::to_string(&self.0)?);
+        Ok(IsNull::No)
+    }
+}
+
+impl<T> From<DbOptJson<T>> for Option<T> {
+    fn from(value: DbOptJson<T>) -> Self {
+        value.0
+    }
+}
+
+impl<T> From<Option<T>> for DbOptJson<T> {
+    fn from(value: Option<T>) -> Self {
+        DbOptJson(value)
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Nullable<Text>, Pg> for DbOptJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        match &self.0 {
+            Some(value) => {
+                serde_json::to_writer(out, value)?;
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+}
+
+impl<T: Serialize + std::fmt::Debug> ToSql<Nullable<Text>, Sqlite> for DbOptJson<T> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        match &self.0 {
+            Some(value) => {
+                out.set_value(serde_json::to_string(value)?);
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+}
+
+/// A list of texts (a partner's addresses) read back from its JSON.
+impl From<DbJson<Vec<String>>> for Vec<String> {
+    fn from(value: DbJson<Vec<String>>) -> Self {
+        value.0
+    }
+}

@@ -1,16 +1,16 @@
 //! The partner directory as far as referrals need it: who covers a prefecture, whether they can be
 //! reached by email, and the prefectural police desk that a police handoff goes to automatically.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use hotline_domain::office_hours::OfficeHoursOverride;
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::referral::ReferralKind;
 use uuid::Uuid;
 
-use crate::queries::{corrupt, parse_uuid};
+use crate::columns::{DbJson, DbOptJson, DbPrefecture, DbReferralKind, DbTime, DbUuid};
 use crate::schema::{partner_prefectures, partners};
-use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
+use crate::{DbConnection, MultiBackend, StorageError};
 
 /// A partner as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,21 +71,22 @@ pub struct PartnerDraft {
 #[diesel(table_name = partners)]
 #[diesel(check_for_backend(MultiBackend))]
 struct PartnerRow {
-    id: String,
-    kind: String,
+    #[diesel(deserialize_as = DbUuid, serialize_as = DbUuid)]
+    id: Uuid,
+    #[diesel(deserialize_as = DbReferralKind, serialize_as = DbReferralKind)]
+    kind: ReferralKind,
     name: String,
-    emails: String,
+    #[diesel(deserialize_as = DbJson<Vec<String>>, serialize_as = DbJson<Vec<String>>)]
+    emails: Vec<String>,
     phone: Option<String>,
     nationwide: bool,
-    office_hours: Option<String>,
+    #[diesel(deserialize_as = DbOptJson<OfficeHoursOverride>, serialize_as = DbOptJson<OfficeHoursOverride>)]
+    office_hours: Option<OfficeHoursOverride>,
     active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-/// Office hours as stored: the override's JSON (plain data, so serialising cannot fail).
-fn office_hours_json(hours: &OfficeHoursOverride) -> String {
-    serde_json::to_string(hours).unwrap_or_else(|_| "{}".to_owned())
+    #[diesel(deserialize_as = DbTime, serialize_as = DbTime)]
+    created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime, serialize_as = DbTime)]
+    updated_at: DateTime<Utc>,
 }
 
 /// Why a partner cannot be deleted.
@@ -111,57 +112,51 @@ impl From<diesel::result::Error> for DeleteError {
     }
 }
 
-fn into_record(row: PartnerRow, prefectures: Vec<String>) -> Result<PartnerRecord, StorageError> {
-    Ok(PartnerRecord {
-        id: parse_uuid("partners.id", &row.id)?,
-        kind: ReferralKind::parse(&row.kind).map_err(|_| corrupt("partners.kind", &row.kind))?,
-        emails: serde_json::from_str(&row.emails).map_err(|_| corrupt("partners.emails", &row.emails))?,
-        office_hours: row
-            .office_hours
-            .as_deref()
-            .map(|text| serde_json::from_str(text).map_err(|_| corrupt("partners.office_hours", text)))
-            .transpose()?,
-        prefectures: prefectures
-            .iter()
-            .map(|code| {
-                PrefectureCode::parse(code).map_err(|_| corrupt("partner_prefectures.prefecture", code))
-            })
-            .collect::<Result<_, _>>()?,
-        name: row.name,
-        phone: row.phone,
-        nationwide: row.nationwide,
-        active: row.active,
-        created_at: utc(row.created_at),
-        updated_at: utc(row.updated_at),
-    })
+impl PartnerRow {
+    fn into_record(self, prefectures: Vec<PrefectureCode>) -> PartnerRecord {
+        PartnerRecord {
+            id: self.id,
+            kind: self.kind,
+            name: self.name,
+            emails: self.emails,
+            phone: self.phone,
+            nationwide: self.nationwide,
+            prefectures,
+            office_hours: self.office_hours,
+            active: self.active,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 fn with_prefectures(
     conn: &mut DbConnection,
     rows: Vec<PartnerRow>,
 ) -> Result<Vec<PartnerRecord>, StorageError> {
-    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-    let mut coverage: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-    let pairs: Vec<(String, String)> = partner_prefectures::table
+    let ids: Vec<DbUuid> = rows.iter().map(|row| DbUuid(row.id)).collect();
+    let mut coverage: std::collections::HashMap<Uuid, Vec<PrefectureCode>> = std::collections::HashMap::new();
+    let pairs: Vec<(DbUuid, DbPrefecture)> = partner_prefectures::table
         .filter(partner_prefectures::partner_id.eq_any(&ids))
         .order(partner_prefectures::prefecture.asc())
         .select((partner_prefectures::partner_id, partner_prefectures::prefecture))
         .load(conn)?;
     for (partner, prefecture) in pairs {
-        coverage.entry(partner).or_default().push(prefecture);
+        coverage.entry(partner.0).or_default().push(prefecture.0);
     }
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let prefectures = coverage.remove(&row.id).unwrap_or_default();
-            into_record(row, prefectures)
+            row.into_record(prefectures)
         })
-        .collect()
+        .collect())
 }
 
 /// One partner.
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<PartnerRecord>, StorageError> {
     let rows: Vec<PartnerRow> =
-        partners::table.filter(partners::id.eq(id.to_string())).select(PartnerRow::as_select()).load(conn)?;
+        partners::table.filter(partners::id.eq(DbUuid(id))).select(PartnerRow::as_select()).load(conn)?;
     Ok(with_prefectures(conn, rows)?.pop())
 }
 
@@ -173,11 +168,11 @@ pub fn list(
 ) -> Result<Vec<PartnerRecord>, StorageError> {
     let mut query = partners::table.select(PartnerRow::as_select()).into_boxed();
     if let Some(kind) = kind {
-        query = query.filter(partners::kind.eq(kind.as_str()));
+        query = query.filter(partners::kind.eq(DbReferralKind(kind)));
     }
     if let Some(prefecture) = prefecture {
         let covering = partner_prefectures::table
-            .filter(partner_prefectures::prefecture.eq(prefecture.code()))
+            .filter(partner_prefectures::prefecture.eq(DbPrefecture(prefecture)))
             .select(partner_prefectures::partner_id);
         query = query.filter(partners::nationwide.eq(true).or(partners::id.eq_any(covering)));
     }
@@ -208,18 +203,18 @@ pub fn create(
 ) -> Result<PartnerRecord, StorageError> {
     let id = Uuid::now_v7();
     let row = PartnerRow {
-        id: id.to_string(),
-        kind: draft.kind.as_str().to_owned(),
+        id,
+        kind: draft.kind,
         name: draft.name.clone(),
-        emails: serde_json::Value::from(draft.emails.clone()).to_string(),
+        emails: draft.emails.clone(),
         phone: draft.phone.clone(),
         nationwide: draft.nationwide,
-        office_hours: draft.office_hours.as_ref().map(office_hours_json),
+        office_hours: draft.office_hours.clone(),
         active: draft.active,
-        created_at: db_time(now),
-        updated_at: db_time(now),
+        created_at: now,
+        updated_at: now,
     };
-    diesel::insert_into(partners::table).values(&row).execute(conn)?;
+    diesel::insert_into(partners::table).values(row).execute(conn)?;
     replace_prefectures(conn, id, &draft.prefectures)?;
     get(conn, id)?.ok_or(StorageError::NotFound)
 }
@@ -231,15 +226,15 @@ pub fn update(
     draft: &PartnerDraft,
     now: DateTime<Utc>,
 ) -> Result<PartnerRecord, StorageError> {
-    let changed = diesel::update(partners::table.find(id.to_string()))
+    let changed = diesel::update(partners::table.find(DbUuid(id)))
         .set((
             partners::name.eq(&draft.name),
-            partners::emails.eq(serde_json::Value::from(draft.emails.clone()).to_string()),
+            partners::emails.eq(DbJson(draft.emails.clone())),
             partners::phone.eq(&draft.phone),
             partners::nationwide.eq(draft.nationwide),
-            partners::office_hours.eq(draft.office_hours.as_ref().map(office_hours_json)),
+            partners::office_hours.eq(DbOptJson(draft.office_hours.clone())),
             partners::active.eq(draft.active),
-            partners::updated_at.eq(db_time(now)),
+            partners::updated_at.eq(DbTime::from(now)),
         ))
         .execute(conn)?;
     if changed == 0 {
@@ -254,13 +249,13 @@ fn replace_prefectures(
     id: Uuid,
     prefectures: &[PrefectureCode],
 ) -> Result<(), StorageError> {
-    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(id.to_string())))
+    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(DbUuid(id))))
         .execute(conn)?;
     for prefecture in prefectures {
         diesel::insert_into(partner_prefectures::table)
             .values((
-                partner_prefectures::partner_id.eq(id.to_string()),
-                partner_prefectures::prefecture.eq(prefecture.code()),
+                partner_prefectures::partner_id.eq(DbUuid(id)),
+                partner_prefectures::prefecture.eq(DbPrefecture(*prefecture)),
             ))
             .execute(conn)?;
     }
@@ -275,14 +270,13 @@ pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), DeleteError> {
     if partner.kind == ReferralKind::Police {
         return Err(DeleteError::PoliceDesk);
     }
-    let used: i64 =
-        referrals::table.filter(referrals::partner_id.eq(id.to_string())).count().get_result(conn)?;
+    let used: i64 = referrals::table.filter(referrals::partner_id.eq(DbUuid(id))).count().get_result(conn)?;
     if used > 0 {
         return Err(DeleteError::HasReferrals(used));
     }
-    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(id.to_string())))
+    diesel::delete(partner_prefectures::table.filter(partner_prefectures::partner_id.eq(DbUuid(id))))
         .execute(conn)?;
-    let deleted = diesel::delete(partners::table.find(id.to_string())).execute(conn)?;
+    let deleted = diesel::delete(partners::table.find(DbUuid(id))).execute(conn)?;
     if deleted == 0 {
         return Err(DeleteError::NotFound);
     }

@@ -1,13 +1,13 @@
 //! API tokens: only a SHA-256 of each secret is stored; revoked tokens stay for the audit trail.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use hotline_domain::role::Role;
 use uuid::Uuid;
 
-use crate::queries::{corrupt, parse_opt_uuid, parse_uuid};
+use crate::columns::{DbOptTime, DbOptUuid, DbRole, DbTime, DbUuid};
 use crate::schema::api_tokens;
-use crate::{DbConnection, MultiBackend, StorageError, db_time, utc};
+use crate::{DbConnection, MultiBackend, StorageError};
 
 /// A token as stored, without its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,69 +43,79 @@ pub struct NewToken {
     pub created_by: Option<Uuid>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_tokens)]
 #[diesel(check_for_backend(MultiBackend))]
 struct TokenRow {
-    id: String,
+    #[diesel(deserialize_as = DbUuid, serialize_as = DbUuid)]
+    id: Uuid,
     name: String,
-    role: String,
+    #[diesel(deserialize_as = DbRole, serialize_as = DbRole)]
+    role: Role,
     token_hash: String,
-    created_at: NaiveDateTime,
-    created_by: Option<String>,
-    revoked_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = DbTime, serialize_as = DbTime)]
+    created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbOptUuid, serialize_as = DbOptUuid)]
+    created_by: Option<Uuid>,
+    #[diesel(deserialize_as = DbOptTime, serialize_as = DbOptTime)]
+    revoked_at: Option<DateTime<Utc>>,
 }
 
-impl TokenRow {
-    fn into_record(self) -> Result<TokenRecord, StorageError> {
-        Ok(TokenRecord {
-            id: parse_uuid("api_tokens.id", &self.id)?,
-            role: Role::parse(&self.role).map_err(|_| corrupt("api_tokens.role", &self.role))?,
-            name: self.name,
-            created_at: utc(self.created_at),
-            created_by: parse_opt_uuid("api_tokens.created_by", self.created_by.as_deref())?,
-            revoked_at: self.revoked_at.map(utc),
-        })
+impl From<TokenRow> for TokenRecord {
+    fn from(row: TokenRow) -> Self {
+        TokenRecord {
+            id: row.id,
+            name: row.name,
+            role: row.role,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            revoked_at: row.revoked_at,
+        }
     }
+}
+
+/// An instant as the database keeps it (microseconds), so a record built before the write equals
+/// the one read back.
+fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    crate::utc(crate::db_time(at))
 }
 
 /// Stores a new token.
 pub fn create(conn: &mut DbConnection, token: &NewToken) -> Result<TokenRecord, StorageError> {
     let row = TokenRow {
-        id: token.id.to_string(),
+        id: token.id,
         name: token.name.clone(),
-        role: token.role.as_str().to_owned(),
+        role: token.role,
         token_hash: token.token_hash.clone(),
-        created_at: db_time(token.created_at),
-        created_by: token.created_by.map(|id| id.to_string()),
+        created_at: stored(token.created_at),
+        created_by: token.created_by,
         revoked_at: None,
     };
-    diesel::insert_into(api_tokens::table).values(&row).execute(conn)?;
-    row.into_record()
+    diesel::insert_into(api_tokens::table).values(row.clone()).execute(conn)?;
+    Ok(row.into())
 }
 
 /// The unrevoked token with this hash, if any: what authentication asks on every request.
 pub fn find_active_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-    api_tokens::table
+    Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
         .select(TokenRow::as_select())
         .first(conn)
         .optional()?
-        .map(TokenRow::into_record)
-        .transpose()
+        .map(TokenRecord::from))
 }
 
 /// All tokens, oldest first; built-in actors (see [`ensure_system_actor`]) are not tokens and are left out.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<TokenRecord>, StorageError> {
-    api_tokens::table
+    Ok(api_tokens::table
         .filter(api_tokens::token_hash.not_like(format!("{SYSTEM_HASH_PREFIX}%")))
         .order((api_tokens::created_at.asc(), api_tokens::id.asc()))
         .select(TokenRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(TokenRow::into_record)
-        .collect()
+        .map(TokenRecord::from)
+        .collect())
 }
 
 /// Why a token cannot be revoked.
@@ -134,8 +144,8 @@ impl From<diesel::result::Error> for RevokeError {
 /// Revokes a token (keeping the first revocation time if already revoked). The last active admin
 /// token cannot be revoked: nobody could manage tokens afterwards without shell access.
 pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<TokenRecord, RevokeError> {
-    let target =
-        api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()?;
+    let target: TokenRecord =
+        api_tokens::table.find(DbUuid(id)).select(TokenRow::as_select()).first(conn)?.into();
     if target.role == Role::Admin
         && target.revoked_at.is_none()
         && count_active_with_role(conn, Role::Admin)? <= 1
@@ -143,19 +153,19 @@ pub fn revoke(conn: &mut DbConnection, id: Uuid, at: DateTime<Utc>) -> Result<To
         return Err(RevokeError::LastAdmin);
     }
     diesel::update(
-        api_tokens::table.filter(api_tokens::id.eq(id.to_string())).filter(api_tokens::revoked_at.is_null()),
+        api_tokens::table.filter(api_tokens::id.eq(DbUuid(id))).filter(api_tokens::revoked_at.is_null()),
     )
-    .set(api_tokens::revoked_at.eq(db_time(at)))
+    .set(api_tokens::revoked_at.eq(DbTime::from(at)))
     .execute(conn)?;
-    Ok(api_tokens::table.find(id.to_string()).select(TokenRow::as_select()).first(conn)?.into_record()?)
+    Ok(api_tokens::table.find(DbUuid(id)).select(TokenRow::as_select()).first(conn)?.into())
 }
 
 /// Number of unrevoked tokens with at least this role.
 pub fn count_active_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StorageError> {
-    let roles: Vec<&str> = [Role::Operator, Role::Supervisor, Role::Admin]
+    let roles: Vec<DbRole> = [Role::Operator, Role::Supervisor, Role::Admin]
         .into_iter()
         .filter(|r| r.allows(role))
-        .map(Role::as_str)
+        .map(DbRole)
         .collect();
     Ok(api_tokens::table
         .filter(api_tokens::revoked_at.is_null())
@@ -176,17 +186,17 @@ pub fn ensure_system_actor(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    let exists: i64 = api_tokens::table.filter(api_tokens::id.eq(id.to_string())).count().get_result(conn)?;
+    let exists: i64 = api_tokens::table.filter(api_tokens::id.eq(DbUuid(id))).count().get_result(conn)?;
     if exists == 0 {
         diesel::insert_into(api_tokens::table)
-            .values(&TokenRow {
-                id: id.to_string(),
+            .values(TokenRow {
+                id,
                 name: name.to_owned(),
-                role: Role::Operator.as_str().to_owned(),
+                role: Role::Operator,
                 token_hash: format!("{SYSTEM_HASH_PREFIX}{id}"),
-                created_at: db_time(now),
+                created_at: now,
                 created_by: None,
-                revoked_at: Some(db_time(now)),
+                revoked_at: Some(now),
             })
             .execute(conn)?;
     }
