@@ -123,7 +123,7 @@ pub struct InstantRange {
 pub struct TextQuery {
     /// The query after NFKC, trimming and collapsing white space.
     pub normalised: String,
-    /// `%normalised%` with `%`, `_` and `\` escaped.
+    /// `%normalised%`, lower-cased, with `%`, `_` and `\` escaped.
     pub like_pattern: String,
 }
 
@@ -334,9 +334,15 @@ impl TextQuery {
         if normalised.chars().count() > MAX_QUERY_CHARS {
             return Err(FieldError::new("q", format!("q has at most {MAX_QUERY_CHARS} characters")));
         }
-        let like_pattern = format!("%{}%", escape_like(&normalised));
+        let like_pattern = format!("%{}%", escape_like(&normalised.to_lowercase()));
         Ok(Some(Self { normalised, like_pattern }))
     }
+}
+
+/// The text `q` searches in, as stored with a ticket: each part NFKC-normalised, white space collapsed
+/// and lower-cased, one part per line (a query, being one line, never spans two parts).
+pub fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    parts.into_iter().map(|part| clean_text(part).to_lowercase()).collect::<Vec<_>>().join("\n")
 }
 
 impl TicketListQuery {
@@ -475,7 +481,8 @@ mod tests {
         let query = parse("q=ＶＰＮ　100%").unwrap();
         let text = query.filter.text.unwrap();
         assert_eq!(text.normalised, "VPN 100%");
-        assert_eq!(text.like_pattern, "%VPN 100\\%%");
+        assert_eq!(text.like_pattern, "%vpn 100\\%%");
+        assert!(search_text(["HL-2026-000001", "ＶＰＮ装置が\n  停止", "本駒込クリニック"]).contains("vpn装置が 停止"));
         assert_eq!(parse("q= \u{3000} ").unwrap().filter.text, None);
     }
 
