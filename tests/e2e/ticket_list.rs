@@ -38,7 +38,12 @@ async fn refs(app: &TestApp, query: &[(&str, &str)]) -> Vec<String> {
     let mut query = query.to_vec();
     query.push(("limit", "500"));
     let page = listed(app, &query, &app.supervisor.secret).await;
-    page["tickets"].as_array().unwrap_or_else(|| panic!("tickets[]: {page}")).iter().map(|t| text(t, "/reference")).collect()
+    page["tickets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("tickets[]: {page}"))
+        .iter()
+        .map(|t| text(t, "/reference"))
+        .collect()
 }
 
 const A: &str = "HL-2026-000001";
@@ -111,7 +116,9 @@ async fn filters_select_the_known_tickets_and_a_jst_day_ends_at_midnight(app: Te
     assert_eq!(refs(&app, &[("q", "100%")]).await, Vec::<String>::new(), "% is literal");
 
     // Triage, start and refer B; C is taken by the operator.
-    app.change(&format!("/v1/tickets/{b}/triage"), &op, Some(1), Some(&ransomware_triage())).await.expect_change(200, 2);
+    app.change(&format!("/v1/tickets/{b}/triage"), &op, Some(1), Some(&ransomware_triage()))
+        .await
+        .expect_change(200, 2);
     app.change(&format!("/v1/tickets/{b}/start"), &op, Some(2), None).await.expect_change(200, 3);
     let vendor = create_forensic_partner(&app, &["27"]).await;
     let referral = json!({
@@ -119,7 +126,9 @@ async fn filters_select_the_known_tickets_and_a_jst_day_ends_at_midnight(app: Te
         "partner_id": vendor["id"],
         "consent": consent("2026-12-01T00:00:00+09:00"),
     });
-    app.change(&format!("/v1/tickets/{b}/referrals"), &op, Some(3), Some(&referral)).await.expect_change(201, 4);
+    app.change(&format!("/v1/tickets/{b}/referrals"), &op, Some(3), Some(&referral))
+        .await
+        .expect_change(201, 4);
     app.change(&format!("/v1/tickets/{c}/take"), &op, Some(1), None).await.expect_change(200, 2);
 
     assert_eq!(refs(&app, &[("status", "new")]).await, [A, C]);
@@ -130,7 +139,10 @@ async fn filters_select_the_known_tickets_and_a_jst_day_ends_at_midnight(app: Te
     assert_eq!(refs(&app, &[("priority", "P1")]).await, [B]);
     assert_eq!(refs(&app, &[("referral_kind", "forensic")]).await, [B]);
     assert_eq!(refs(&app, &[("referral_kind", "forensic"), ("referral_status", "requested")]).await, [B]);
-    assert_eq!(refs(&app, &[("referral_kind", "forensic"), ("referral_status", "accepted")]).await, Vec::<String>::new());
+    assert_eq!(
+        refs(&app, &[("referral_kind", "forensic"), ("referral_status", "accepted")]).await,
+        Vec::<String>::new()
+    );
     assert_eq!(refs(&app, &[("referral_kind", "police")]).await, Vec::<String>::new());
     let operator_id = app.operator.id.to_string();
     assert_eq!(refs(&app, &[("assignee", &operator_id)]).await, [C]);
@@ -157,7 +169,12 @@ async fn filters_select_the_known_tickets_and_a_jst_day_ends_at_midnight(app: Te
     let bad = app
         .send(
             app.request(Method::GET, "/v1/tickets")
-                .query(&[("status", "open"), ("prefecture", "48"), ("created_from", "11/30"), ("sort", "name")])
+                .query(&[
+                    ("status", "open"),
+                    ("prefecture", "48"),
+                    ("created_from", "11/30"),
+                    ("sort", "name"),
+                ])
                 .bearer_auth(&op),
         )
         .await;
@@ -185,9 +202,14 @@ async fn cursor_pages_neither_repeat_nor_skip_while_tickets_arrive(app: TestApp)
     triaged.sort();
     for ticket in first["tickets"].as_array().expect("tickets") {
         let id = text(ticket, "/id");
-        app.change(&format!("/v1/tickets/{id}/triage"), &app.operator.secret, Some(1), Some(&ransomware_triage()))
-            .await
-            .expect_change(200, 2);
+        app.change(
+            &format!("/v1/tickets/{id}/triage"),
+            &app.operator.secret,
+            Some(1),
+            Some(&ransomware_triage()),
+        )
+        .await
+        .expect_change(200, 2);
     }
     let everything = listed(&app, &[("total", "true")], &sup).await;
     assert_eq!(everything["total"], 7, "{everything}");
@@ -228,13 +250,18 @@ async fn cursor_pages_neither_repeat_nor_skip_while_tickets_arrive(app: TestApp)
         }
         // Triaged tickets (P1, resolution due in days) sort after untriaged ones (first response due
         // in 15 minutes) by priority and by due time, ascending; first descending.
-        let mut ends = if sort.starts_with('-') { seen[..3].to_vec() } else { seen[seen.len() - 3..].to_vec() };
+        let mut ends =
+            if sort.starts_with('-') { seen[..3].to_vec() } else { seen[seen.len() - 3..].to_vec() };
         ends.sort();
         if sort.ends_with("priority") || sort.ends_with("due") {
             assert_eq!(ends, triaged, "{sort}: {seen:?}");
         }
         if sort == "-created" {
-            assert_eq!(seen, before.iter().rev().cloned().collect::<Vec<_>>(), "new tickets arrive above the walk");
+            assert_eq!(
+                seen,
+                before.iter().rev().cloned().collect::<Vec<_>>(),
+                "new tickets arrive above the walk"
+            );
         }
     }
 
@@ -244,20 +271,30 @@ async fn cursor_pages_neither_repeat_nor_skip_while_tickets_arrive(app: TestApp)
     app.get("/v1/tickets?limit=0", &sup).await.expect_invalid_fields(&["limit"]);
     let page = listed(&app, &[("limit", "1")], &sup).await;
     let cursor = text(&page, "/next_cursor");
-    app.get(&format!("/v1/tickets?sort=-created&cursor={cursor}"), &sup).await.expect_invalid_fields(&["cursor"]);
+    app.get(&format!("/v1/tickets?sort=-created&cursor={cursor}"), &sup)
+        .await
+        .expect_invalid_fields(&["cursor"]);
     app.get("/v1/tickets?cursor=abc", &sup).await.expect_invalid_fields(&["cursor"]);
     let total = listed(&app, &[("total", "true"), ("limit", "1")], &sup).await;
     assert_eq!(total["total"], json!(opened), "{total}");
     assert_eq!(total["tickets"].as_array().map(Vec::len), Some(1));
 }
 
-async fn csv_of(app: &TestApp, query: &[(&str, &str)], token: &str) -> (Vec<String>, Vec<Vec<String>>, String) {
+async fn csv_of(
+    app: &TestApp,
+    query: &[(&str, &str)],
+    token: &str,
+) -> (Vec<String>, Vec<Vec<String>>, String) {
     let request =
         app.request(Method::GET, "/v1/tickets").query(query).bearer_auth(token).header("accept", "text/csv");
     let response = app.send(request).await;
     assert_eq!(response.status.as_u16(), 200, "{}", response.text);
     assert_eq!(response.header("content-type"), Some("text/csv; charset=utf-8"));
-    assert!(response.text.starts_with('\u{feff}'), "BOM first: {:?}", &response.text[..10.min(response.text.len())]);
+    assert!(
+        response.text.starts_with('\u{feff}'),
+        "BOM first: {:?}",
+        &response.text[..10.min(response.text.len())]
+    );
     let body = response.text.trim_start_matches('\u{feff}');
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let header: Vec<String> = reader.headers().expect("a header row").iter().map(str::to_owned).collect();
@@ -289,8 +326,11 @@ async fn csv_export_has_a_bom_a_header_the_listed_rows_and_no_personal_columns_f
     assert_eq!(json_refs.len(), 3);
 
     let (header, rows, _) = csv_of(&app, &filter, &app.supervisor.secret).await;
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
-    for name in ["reference", "status", "prefecture", "institution_name", "caller_name", "callback_phone", "summary"] {
+    let column =
+        |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    for name in
+        ["reference", "status", "prefecture", "institution_name", "caller_name", "callback_phone", "summary"]
+    {
         column(name);
     }
     let csv_refs: Vec<String> = rows.iter().map(|row| row[column("reference")].clone()).collect();
@@ -309,7 +349,15 @@ async fn csv_export_has_a_bom_a_header_the_listed_rows_and_no_personal_columns_f
 
     // Operators get the same rows without the personal columns.
     let (header, rows, raw) = csv_of(&app, &filter, &app.operator.secret).await;
-    for personal in ["caller_name", "caller_role", "callback_phone", "member_name", "identifier_kind", "identifier_value", "summary"] {
+    for personal in [
+        "caller_name",
+        "caller_role",
+        "callback_phone",
+        "member_name",
+        "identifier_kind",
+        "identifier_value",
+        "summary",
+    ] {
         assert!(!header.iter().any(|h| h == personal), "{personal} in {header:?}");
     }
     assert_eq!(rows.len(), 3);

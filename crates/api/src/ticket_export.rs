@@ -45,8 +45,15 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Columns only supervisors and admins get: they name or reach a person, or are free text that may.
-pub const PERSONAL_COLUMNS: &[&str] =
-    &["caller_name", "caller_role", "callback_phone", "member_name", "identifier_kind", "identifier_value", "summary"];
+pub const PERSONAL_COLUMNS: &[&str] = &[
+    "caller_name",
+    "caller_role",
+    "callback_phone",
+    "member_name",
+    "identifier_kind",
+    "identifier_value",
+    "summary",
+];
 
 /// The client asked for CSV.
 pub fn wants_csv(request: &HttpRequest) -> bool {
@@ -69,7 +76,12 @@ struct Export {
 }
 
 /// The streamed CSV answer.
-pub fn respond(state: web::Data<AppState>, query: TicketListQuery, role: Role, now: DateTime<Utc>) -> HttpResponse {
+pub fn respond(
+    state: web::Data<AppState>,
+    query: TicketListQuery,
+    role: Role,
+    now: DateTime<Utc>,
+) -> HttpResponse {
     let export = Export {
         state,
         cursor: query.cursor.clone(),
@@ -91,15 +103,21 @@ pub fn respond(state: web::Data<AppState>, query: TicketListQuery, role: Role, n
     });
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")))
-        .insert_header((header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"tickets.csv\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"tickets.csv\""),
+        ))
         .streaming(body)
 }
 
 async fn next_chunk(export: &mut Export) -> Result<Bytes, actix_web::Error> {
     let storage = export.state.storage.clone();
-    let (query, cursor, targets, now) = (export.query.clone(), export.cursor.clone(), export.state.config.sla, export.now);
+    let (query, cursor, targets, now) =
+        (export.query.clone(), export.cursor.clone(), export.state.config.sla, export.now);
     let (rows, next) = web::block(move || {
-        storage.read(|conn| export_batch(conn, &query, cursor.as_ref(), BATCH, Clocks { targets: &targets, now }))
+        storage.read(|conn| {
+            export_batch(conn, &query, cursor.as_ref(), BATCH, Clocks { targets: &targets, now })
+        })
     })
     .await
     .map_err(ApiError::from)?
@@ -147,7 +165,12 @@ fn record(export: &Export, row: &ExportRow) -> Vec<String> {
     let referrals: Vec<ReferralTimes> = row
         .referrals
         .iter()
-        .map(|r| ReferralTimes { status: r.status, requested_at: r.requested_at, accepted_at: r.accepted_at, ended_at: r.ended_at })
+        .map(|r| ReferralTimes {
+            status: r.status,
+            requested_at: r.requested_at,
+            accepted_at: r.accepted_at,
+            ended_at: r.ended_at,
+        })
         .collect();
     let call = row.first_call.as_ref();
     let mut cells = vec![

@@ -233,7 +233,8 @@ impl TicketCursor {
 
     /// Reads a token back; any other text is refused.
     pub fn decode(token: &str) -> Result<Self, FieldError> {
-        let invalid = || FieldError::new("cursor", "cursor is not one this service issued; start again without it");
+        let invalid =
+            || FieldError::new("cursor", "cursor is not one this service issued; start again without it");
         if token.len() % 2 != 0 || token.len() > 400 {
             return Err(invalid());
         }
@@ -288,7 +289,9 @@ fn list_of<T>(
 
 fn uuid_of(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<Uuid> {
     let value = value?;
-    errors.check(Uuid::parse_str(value.trim()).map_err(|_| FieldError::new(field, format!("{field} must be a UUID"))))
+    errors.check(
+        Uuid::parse_str(value.trim()).map_err(|_| FieldError::new(field, format!("{field} must be a UUID"))),
+    )
 }
 
 /// Reads a range bound: a date means its whole day in `tz` (the start for `from`, the next day's start
@@ -304,7 +307,10 @@ fn bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<DateTime<Utc>, F
             .ok_or_else(|| FieldError::new(field, format!("{field}: no such day {value:?}")));
     }
     DateTime::parse_from_rfc3339(value).map(|at| at.with_timezone(&Utc)).map_err(|_| {
-        FieldError::new(field, format!("{field} must be a date (2026-11-30) or an RFC 3339 instant, got {value:?}"))
+        FieldError::new(
+            field,
+            format!("{field} must be a date (2026-11-30) or an RFC 3339 instant, got {value:?}"),
+        )
     })
 }
 
@@ -365,11 +371,21 @@ impl TicketListQuery {
             overdue: form.overdue,
             verifications: list_of(e, "verification", form.verification.as_deref(), |v| {
                 VerificationOutcome::parse(v).ok_or_else(|| {
-                    FieldError::new("verification", format!("verification must be one of verified, mismatch, not_found, ineligible, got {v:?}"))
+                    FieldError::new(
+                        "verification",
+                        format!(
+                            "verification must be one of verified, mismatch, not_found, ineligible, got {v:?}"
+                        ),
+                    )
                 })
             }),
             referral_kinds: list_of(e, "referral_kind", form.referral_kind.as_deref(), ReferralKind::parse),
-            referral_statuses: list_of(e, "referral_status", form.referral_status.as_deref(), ReferralStatus::parse),
+            referral_statuses: list_of(
+                e,
+                "referral_status",
+                form.referral_status.as_deref(),
+                ReferralStatus::parse,
+            ),
             member_id: uuid_of(e, "member_id", form.member_id.as_deref()),
             member_number: form.member_number.as_deref().and_then(|v| e.check(MemberNumber::parse(v))),
             registration_number: form
@@ -391,7 +407,8 @@ impl TicketListQuery {
             ),
             text: form.q.as_deref().and_then(|q| e.check(TextQuery::parse(q))).flatten(),
         };
-        let sort = form.sort.as_deref().and_then(|s| e.check(TicketSort::parse(s.trim()))).unwrap_or_default();
+        let sort =
+            form.sort.as_deref().and_then(|s| e.check(TicketSort::parse(s.trim()))).unwrap_or_default();
         let cursor = form.cursor.as_deref().and_then(|c| e.check(TicketCursor::decode(c.trim())));
         if cursor.as_ref().is_some_and(|cursor| cursor.sort != sort) {
             e.push(FieldError::new("cursor", "cursor belongs to another sort order; send the same sort"));
@@ -460,9 +477,10 @@ mod tests {
         let query = parse("status=new,triaged&prefecture=13,１&priority=P1").unwrap();
         assert_eq!(query.filter.statuses, [TicketStatus::New, TicketStatus::Triaged]);
         assert_eq!(query.filter.prefectures.iter().map(|p| p.code()).collect::<Vec<_>>(), ["13", "01"]);
-        let errors =
-            parse("status=open&prefecture=48&limit=501&sort=name&assignee=x&created_from=yesterday&verification=ok")
-                .unwrap_err();
+        let errors = parse(
+            "status=open&prefecture=48&limit=501&sort=name&assignee=x&created_from=yesterday&verification=ok",
+        )
+        .unwrap_err();
         assert_eq!(
             fields(&errors),
             ["assignee", "status", "prefecture", "verification", "created_from", "sort", "limit"]
@@ -482,7 +500,10 @@ mod tests {
         let text = query.filter.text.unwrap();
         assert_eq!(text.normalised, "VPN 100%");
         assert_eq!(text.like_pattern, "%vpn 100\\%%");
-        assert!(search_text(["HL-2026-000001", "ＶＰＮ装置が\n  停止", "本駒込クリニック"]).contains("vpn装置が 停止"));
+        assert!(
+            search_text(["HL-2026-000001", "ＶＰＮ装置が\n  停止", "本駒込クリニック"])
+                .contains("vpn装置が 停止")
+        );
         assert_eq!(parse("q= \u{3000} ").unwrap().filter.text, None);
     }
 
@@ -490,7 +511,10 @@ mod tests {
     fn unassigned_is_a_value_of_assignee() {
         assert_eq!(parse("assignee=unassigned").unwrap().filter.assignee, Some(AssigneeFilter::Unassigned));
         let id = Uuid::nil();
-        assert_eq!(parse(&format!("assignee={id}")).unwrap().filter.assignee, Some(AssigneeFilter::Token(id)));
+        assert_eq!(
+            parse(&format!("assignee={id}")).unwrap().filter.assignee,
+            Some(AssigneeFilter::Token(id))
+        );
     }
 
     #[test]

@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::text::required_notes;
+use hotline_domain::ticket_list::{TicketListForm, TicketListQuery};
 use hotline_domain::triage::{IncidentFacts, Triage, TriageForm};
 use hotline_domain::workflow::TicketAction;
-use hotline_domain::ticket_list::{TicketListForm, TicketListQuery};
 use hotline_storage::queries::ticket_list::{self, Clocks};
 use hotline_storage::queries::tickets;
 use hotline_storage::queries::{audit, notes, triage as triage_queries, workflow};
@@ -79,9 +79,10 @@ pub async fn list_tickets(
         return Ok(crate::ticket_export::respond(state, list, auth.actor.role, now));
     }
     let (storage, targets) = (state.storage.clone(), state.config.sla);
-    let page =
-        web::block(move || storage.read(|conn| ticket_list::page(conn, &list, Clocks { targets: &targets, now })))
-            .await??;
+    let page = web::block(move || {
+        storage.read(|conn| ticket_list::page(conn, &list, Clocks { targets: &targets, now }))
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(TicketList::new(&page, &state.views(auth.actor.role, now))))
 }
 

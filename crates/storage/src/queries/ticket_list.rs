@@ -146,25 +146,38 @@ const PRIORITY_KEY: &str = "COALESCE(tickets.priority, 'P0')";
 fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
     let mut query = tickets::table.into_boxed::<MultiBackend>();
     if !filter.statuses.is_empty() {
-        query = query.filter(tickets::status.eq_any(filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        query = query
+            .filter(tickets::status.eq_any(filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
     }
     if !filter.priorities.is_empty() {
-        query = query.filter(tickets::priority.eq_any(filter.priorities.iter().map(|p| p.as_str()).collect::<Vec<_>>()));
+        query = query.filter(
+            tickets::priority.eq_any(filter.priorities.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+        );
     }
     if !filter.prefectures.is_empty() {
-        query = query.filter(tickets::prefecture.eq_any(filter.prefectures.iter().map(|p| p.code()).collect::<Vec<_>>()));
+        query = query.filter(
+            tickets::prefecture.eq_any(filter.prefectures.iter().map(|p| p.code()).collect::<Vec<_>>()),
+        );
     }
     if !filter.categories.is_empty() {
         let categories: Vec<&str> = filter.categories.iter().map(|c| c.as_str()).collect();
-        query = query.filter(tickets::id.eq_any(
-            ticket_triage::table.select(ticket_triage::ticket_id).filter(ticket_triage::category.eq_any(categories)),
-        ));
+        query = query.filter(
+            tickets::id.eq_any(
+                ticket_triage::table
+                    .select(ticket_triage::ticket_id)
+                    .filter(ticket_triage::category.eq_any(categories)),
+            ),
+        );
     }
     if !filter.incident_kinds.is_empty() {
         let kinds: Vec<&str> = filter.incident_kinds.iter().map(|k| k.as_str()).collect();
-        query = query.filter(tickets::id.eq_any(
-            ticket_triage::table.select(ticket_triage::ticket_id).filter(ticket_triage::incident_kind.eq_any(kinds)),
-        ));
+        query = query.filter(
+            tickets::id.eq_any(
+                ticket_triage::table
+                    .select(ticket_triage::ticket_id)
+                    .filter(ticket_triage::incident_kind.eq_any(kinds)),
+            ),
+        );
     }
     match &filter.assignee {
         Some(AssigneeFilter::Token(id)) => query = query.filter(tickets::assignee_token_id.eq(DbUuid(*id))),
@@ -193,7 +206,9 @@ fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
     query = match (kinds.is_empty(), statuses.is_empty()) {
         (true, true) => query,
         (false, true) => query.filter(tickets::id.eq_any(referred.filter(referrals::kind.eq_any(kinds)))),
-        (true, false) => query.filter(tickets::id.eq_any(referred.filter(referrals::status.eq_any(statuses)))),
+        (true, false) => {
+            query.filter(tickets::id.eq_any(referred.filter(referrals::status.eq_any(statuses))))
+        }
         (false, false) => query.filter(tickets::id.eq_any(
             referred.filter(referrals::kind.eq_any(kinds)).filter(referrals::status.eq_any(statuses)),
         )),
@@ -203,14 +218,21 @@ fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
     }
     if let Some(number) = &filter.member_number {
         query = query.filter(
-            tickets::member_id
-                .eq_any(members::table.select(members::id.nullable()).filter(members::member_number.eq(number.as_str().to_owned()))),
+            tickets::member_id.eq_any(
+                members::table
+                    .select(members::id.nullable())
+                    .filter(members::member_number.eq(number.as_str().to_owned())),
+            ),
         );
     }
     if let Some(number) = &filter.registration_number {
-        query = query.filter(tickets::member_id.eq_any(
-            members::table.select(members::id.nullable()).filter(members::registration_number.eq(number.as_str().to_owned())),
-        ));
+        query = query.filter(
+            tickets::member_id.eq_any(
+                members::table
+                    .select(members::id.nullable())
+                    .filter(members::registration_number.eq(number.as_str().to_owned())),
+            ),
+        );
     }
     if let Some(id) = filter.institution_id {
         query = query.filter(tickets::institution_id.eq(DbUuid(id)));
@@ -229,7 +251,9 @@ fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
     }
     if let Some(text) = &filter.text {
         query = query.filter(
-            sql::<Bool>("tickets.search_text LIKE ").bind::<Text, _>(text.like_pattern.clone()).sql(" ESCAPE '\\'"),
+            sql::<Bool>("tickets.search_text LIKE ")
+                .bind::<Text, _>(text.like_pattern.clone())
+                .sql(" ESCAPE '\\'"),
         );
     }
     query
@@ -364,14 +388,15 @@ fn with_referrals(
 }
 
 /// One page of the list, with the exact count when the query asks for it.
-pub fn page(conn: &mut DbConnection, list: &TicketListQuery, clocks: Clocks<'_>) -> Result<TicketPage, StorageError> {
+pub fn page(
+    conn: &mut DbConnection,
+    list: &TicketListQuery,
+    clocks: Clocks<'_>,
+) -> Result<TicketPage, StorageError> {
     let (headers, next_cursor) = batch(conn, list, list.cursor.as_ref(), list.limit, clocks)?;
     let rows = with_referrals(conn, headers)?;
-    let total = if list.total {
-        Some(filtered(&list.filter, clocks).count().get_result::<i64>(conn)?)
-    } else {
-        None
-    };
+    let total =
+        if list.total { Some(filtered(&list.filter, clocks).count().get_result::<i64>(conn)?) } else { None };
     Ok(TicketPage { rows, next_cursor, total })
 }
 
@@ -426,7 +451,8 @@ pub fn export_batch(
         return Ok((Vec::new(), None));
     }
     let ids: Vec<String> = headers.iter().map(|h| h.id.to_string()).collect();
-    let institution_ids: Vec<String> = headers.iter().filter_map(|h| h.institution_id.map(|i| i.to_string())).collect();
+    let institution_ids: Vec<String> =
+        headers.iter().filter_map(|h| h.institution_id.map(|i| i.to_string())).collect();
     let triage: HashMap<String, (String, String)> = ticket_triage::table
         .filter(ticket_triage::ticket_id.eq_any(&ids))
         .select((ticket_triage::ticket_id, (ticket_triage::category, ticket_triage::incident_kind)))
