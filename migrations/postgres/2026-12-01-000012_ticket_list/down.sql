@@ -1,3 +1,4 @@
+DROP INDEX calls_verification_idx;
 DROP INDEX referrals_kind_status_idx;
 DROP INDEX ticket_triage_incident_kind_idx;
 DROP INDEX tickets_prefecture_created_at_idx;

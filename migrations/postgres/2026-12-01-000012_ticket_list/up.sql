@@ -13,3 +13,4 @@ CREATE INDEX tickets_status_created_at_idx ON tickets (status, created_at, id);
 CREATE INDEX tickets_prefecture_created_at_idx ON tickets (prefecture, created_at, id);
 CREATE INDEX ticket_triage_incident_kind_idx ON ticket_triage (incident_kind);
 CREATE INDEX referrals_kind_status_idx ON referrals (kind, status, ticket_id);
+CREATE INDEX calls_verification_idx ON calls (verification, follow_up, ticket_id);
