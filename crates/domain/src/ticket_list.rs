@@ -248,11 +248,18 @@ impl TicketCursor {
         let (Some(sort), Some(value), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid());
         };
-        Ok(Self {
-            sort: TicketSort::parse(sort).map_err(|_| invalid())?,
-            value: value.to_owned(),
-            id: Uuid::parse_str(id).map_err(|_| invalid())?,
-        })
+        let sort = TicketSort::parse(sort).map_err(|_| invalid())?;
+        let value_fits = match sort.key {
+            SortKey::Created | SortKey::Updated => {
+                chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+            }
+            SortKey::Priority => matches!(value, "P0" | "P1" | "P2" | "P3" | "P4"),
+            SortKey::Due => value.parse::<i64>().is_ok(),
+        };
+        if !value_fits {
+            return Err(invalid());
+        }
+        Ok(Self { sort, value: value.to_owned(), id: Uuid::parse_str(id).map_err(|_| invalid())? })
     }
 }
 
@@ -525,6 +532,12 @@ mod tests {
         assert_eq!(TicketCursor::decode(&token).unwrap(), cursor);
         assert!(TicketCursor::decode("zz").is_err());
         assert!(TicketCursor::decode("616263").is_err());
+        let forged = |plain: &str| plain.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+        let id = Uuid::nil();
+        assert!(TicketCursor::decode(&forged(&format!("created|2026-11-30T01:02:03.000004|{id}"))).is_ok());
+        for value in ["created|yesterday", "-due|soon", "priority|P9", "updated|"] {
+            assert!(TicketCursor::decode(&forged(&format!("{value}|{id}"))).is_err(), "{value}");
+        }
         assert_eq!(parse(&format!("sort=-due&cursor={token}")).unwrap().cursor, Some(cursor));
         assert_eq!(fields(&parse(&format!("sort=due&cursor={token}")).unwrap_err()), ["cursor"]);
     }
