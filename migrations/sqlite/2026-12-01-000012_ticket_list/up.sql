@@ -7,7 +7,8 @@
 ALTER TABLE tickets ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
 UPDATE tickets SET search_text = lower(reference || char(10) || summary || char(10) || COALESCE(
     (SELECT c.claimed_institution_name FROM calls c WHERE c.ticket_id = tickets.id AND NOT c.follow_up
-     ORDER BY c.started_at LIMIT 1), ''));
+     ORDER BY c.started_at LIMIT 1), '') || char(10) || COALESCE(
+    (SELECT i.name FROM institutions i WHERE i.id = tickets.institution_id), ''));
 CREATE INDEX tickets_created_at_id_idx ON tickets (created_at, id);
 CREATE INDEX tickets_updated_at_id_idx ON tickets (updated_at, id);
 CREATE INDEX tickets_status_created_at_idx ON tickets (status, created_at, id);
