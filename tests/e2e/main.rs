@@ -26,6 +26,7 @@ mod security;
 mod service;
 mod support_payments;
 mod text;
+mod ticket_list;
 mod tokens;
 mod webhook_sink;
 mod webhooks;

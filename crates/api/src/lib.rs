@@ -19,6 +19,7 @@ pub mod security;
 pub mod state;
 pub mod telemetry;
 pub mod text_input;
+pub mod ticket_export;
 pub mod time;
 pub mod token_cache;
 pub mod views;

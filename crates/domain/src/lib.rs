@@ -54,6 +54,7 @@ pub mod sla;
 pub mod support_payment;
 pub mod text;
 pub mod ticket;
+pub mod ticket_list;
 pub mod triage;
 pub mod verification;
 pub mod webhook;

@@ -111,6 +111,8 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         caller_confirmed_at -> Nullable<Timestamp>,
         caller_confirmed_by -> Nullable<Text>,
+        /// What `q` of the ticket list searches: NFKC, lower case, one part per line.
+        search_text -> Text,
     }
 }
 

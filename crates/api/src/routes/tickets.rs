@@ -4,17 +4,17 @@
 //! parses its body, names the storage operation, and says what to answer (see `crate::change`).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::text::required_notes;
-use hotline_domain::ticket::TicketStatus;
-use hotline_domain::triage::{IncidentFacts, Priority, Triage, TriageForm};
+use hotline_domain::ticket_list::{TicketListForm, TicketListQuery};
+use hotline_domain::triage::{IncidentFacts, Triage, TriageForm};
 use hotline_domain::workflow::TicketAction;
-use hotline_storage::queries::ticket_view::{self, TicketFilter};
+use hotline_storage::queries::ticket_list::{self, Clocks};
 use hotline_storage::queries::tickets;
 use hotline_storage::queries::{audit, notes, triage as triage_queries, workflow};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Authorized, Supervisor};
@@ -23,7 +23,7 @@ use crate::extract::{Empty, JsonRequest};
 use crate::precondition::{IfMatch, TicketPath, etag};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::views::{EventList, EventView, TicketList, TicketSummaryView, TicketView, WithNote};
+use crate::views::{EventList, EventView, TicketList, TicketView, WithNote};
 
 /// A ticket with everything on it
 ///
@@ -52,74 +52,38 @@ pub async fn get_ticket(
         .json(TicketView::new(&full, &case, &state.views(auth.actor.role, state.clock.now()))))
 }
 
-/// Query of the ticket queue.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only these statuses, comma-separated (e.g. `new,triaged`).
-    #[serde(default)]
-    status: Option<String>,
-    /// Only tickets with a late SLA clock (theirs or an open referral's).
-    #[serde(default)]
-    overdue: Option<bool>,
-    /// Only tickets assigned to this token.
-    #[serde(default)]
-    assignee: Option<Uuid>,
-    /// Only this priority: `P1`–`P4`.
-    #[serde(default)]
-    priority: Option<String>,
-    /// At most this many (default 50, at most `api.max_page_size`).
-    #[serde(default)]
-    limit: Option<i64>,
-}
-
-/// The ticket queue
+/// The ticket list
 ///
-/// Oldest first call first. An unknown parameter or a bad value is 422. `overdue=true` looks at every
-/// open ticket and keeps the late ones.
+/// Filters combine with AND; list parameters take comma-separated values (any of them). Pages follow
+/// `next_cursor` (keyset: no row repeats or is skipped while tickets are added). With
+/// `Accept: text/csv` the answer is every matching ticket as CSV (UTF-8 with BOM; personal columns for
+/// supervisors and admins only, see docs/api.md). An unknown parameter or a bad value is 422.
 #[utoipa::path(
     tag = "tickets",
     operation_id = "listTickets",
     security(("bearer" = ["operator"])),
-    params(ListQuery),
-    responses((status = 200, description = "A page of the queue.", body = TicketList)),
+    params(TicketListForm),
+    responses((status = 200, description = "A page of the list, or with `Accept: text/csv` every matching ticket.",
+        content((TicketList = "application/json"), (String = "text/csv")))),
 )]
 #[get("/tickets")]
 pub async fn list_tickets(
     auth: Authorized,
-    query: web::Query<ListQuery>,
+    request: HttpRequest,
+    query: web::Query<TicketListForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut statuses = Vec::new();
-    if let Some(list) = &query.status {
-        for name in list.split(',').filter(|s| !s.is_empty()) {
-            statuses.push(TicketStatus::parse(name)?);
-        }
+    let list = TicketListQuery::parse(&query, state.time_zone())?;
+    let now = state.clock.now();
+    if crate::ticket_export::wants_csv(&request) {
+        return Ok(crate::ticket_export::respond(state, list, auth.actor.role, now));
     }
-    let overdue = query.overdue.unwrap_or(false);
-    if overdue && statuses.is_empty() {
-        statuses = TicketStatus::ALL.into_iter().filter(|s| s.accepts_follow_up()).collect();
-    }
-    let priority = query.priority.as_deref().map(Priority::parse).transpose()?;
-    let limit = crate::extract::page_limit(query.limit, 50, state.config.max_page_size)?;
-    // Overdue filtering happens after loading, so it scans a wider window of open tickets.
-    let filter = TicketFilter {
-        statuses,
-        assignee: query.assignee,
-        priority,
-        limit: if overdue { 10_000 } else { limit },
-    };
-    let storage = state.storage.clone();
-    let rows = web::block(move || storage.read(|conn| ticket_view::list_tickets(conn, &filter))).await??;
-    let ctx = state.views(auth.actor.role, state.clock.now());
-    let tickets: Vec<TicketSummaryView> = rows
-        .iter()
-        .map(|(ticket, referrals)| TicketSummaryView::new(ticket, referrals, &ctx))
-        .filter(|row| !overdue || row.sla.overdue)
-        .take(usize::try_from(limit).unwrap_or(50))
-        .collect();
-    Ok(HttpResponse::Ok().json(TicketList { tickets }))
+    let (storage, targets) = (state.storage.clone(), state.config.sla);
+    let page = web::block(move || {
+        storage.read(|conn| ticket_list::page(conn, &list, Clocks { targets: &targets, now }))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TicketList::new(&page, &state.views(auth.actor.role, now))))
 }
 
 /// The ticket's audit trail

@@ -13,6 +13,7 @@ use hotline_domain::workflow::{TicketAction, allowed_actions};
 use hotline_storage::queries::audit::EventRecord;
 use hotline_storage::queries::records::{CallbackRecord, NoteRecord, ReferralRecord, TriageRecord};
 use hotline_storage::queries::support_payments::CaseRecord;
+use hotline_storage::queries::ticket_list::TicketPage;
 use hotline_storage::queries::ticket_view::FullTicket;
 use hotline_storage::queries::tickets::TicketHeader;
 use serde::{Deserialize, Serialize};
@@ -544,6 +545,10 @@ pub struct TicketSummaryView {
     pub assignee: Option<Uuid>,
     /// Start of the first call.
     pub first_call_at: DateTime<FixedOffset>,
+    /// When it was opened.
+    pub created_at: DateTime<FixedOffset>,
+    /// Its last change.
+    pub updated_at: DateTime<FixedOffset>,
     /// Version (`ETag`).
     pub version: i64,
     /// Referrals still open.
@@ -563,6 +568,8 @@ impl TicketSummaryView {
             prefecture: ticket.prefecture.code(),
             assignee: ticket.assignee,
             first_call_at: ctx.at(ticket.first_call_at),
+            created_at: ctx.at(ticket.created_at),
+            updated_at: ctx.at(ticket.updated_at),
             version: ticket.version,
             open_referrals: referrals.iter().filter(|r| r.status.is_open()).count(),
             sla: SlaView::new(ticket, referrals, ctx),
@@ -570,11 +577,30 @@ impl TicketSummaryView {
     }
 }
 
-/// A page of the ticket queue.
+/// A page of the ticket list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TicketList {
-    /// Oldest first call first.
+    /// In the requested order (default: oldest created first).
     pub tickets: Vec<TicketSummaryView>,
+    /// Send as `cursor` (with the same filters and `sort`) for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// Every ticket matching the filters; `null` unless asked for with `total=true`.
+    pub total: Option<i64>,
+}
+
+impl TicketList {
+    /// Shows a page.
+    pub fn new(page: &TicketPage, ctx: &ViewContext<'_>) -> Self {
+        Self {
+            tickets: page
+                .rows
+                .iter()
+                .map(|(ticket, referrals)| TicketSummaryView::new(ticket, referrals, ctx))
+                .collect(),
+            next_cursor: page.next_cursor.as_ref().map(|cursor| cursor.encode()),
+            total: page.total,
+        }
+    }
 }
 
 /// The callback queue.

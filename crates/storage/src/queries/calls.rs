@@ -262,6 +262,21 @@ fn open_ticket(
         .map_err(|error| StorageError::Other(error.detail))?;
     let ticket_id = Uuid::now_v7();
     let now = db_time(command.now);
+    let registry_name: Option<String> = match verification.institution_id {
+        Some(id) => crate::schema::institutions::table
+            .find(id.to_string())
+            .select(crate::schema::institutions::name)
+            .first(conn)
+            .optional()
+            .map_err(StorageError::from)?,
+        None => None,
+    };
+    let reference_text = reference.to_string();
+    let search_text = hotline_domain::ticket_list::search_text(
+        [reference_text.as_str(), call.summary.as_str(), call.claim.institution_name.as_str()]
+            .into_iter()
+            .chain(registry_name.as_deref()),
+    );
     tickets::insert(
         conn,
         &TicketRow {
@@ -288,6 +303,7 @@ fn open_ticket(
             closed_at: None,
             caller_confirmed_at: None,
             caller_confirmed_by: None,
+            search_text,
         },
     )?;
     let record = insert_call(conn, command, ticket_id, verification, false)?;

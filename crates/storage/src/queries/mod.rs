@@ -17,6 +17,7 @@ pub mod referrals;
 pub mod registry;
 pub mod registry_search;
 pub mod support_payments;
+pub mod ticket_list;
 pub mod ticket_view;
 pub mod tickets;
 pub mod tokens;

@@ -1,10 +1,7 @@
 //! Reading a ticket as the API shows it — its columns, calls, links, triage, referrals, callbacks,
-//! notes and alerts — and the queue of tickets with their referrals (for the SLA clocks).
+//! notes and alerts (the ticket list lives in `ticket_list`).
 
 use diesel::prelude::*;
-use hotline_domain::ticket::TicketStatus;
-use hotline_domain::triage::Priority;
-use uuid::Uuid;
 
 use crate::columns::DbUuid;
 use crate::queries::callbacks::callbacks_of;
@@ -12,7 +9,7 @@ use crate::queries::calls::{self, CallRecord};
 use crate::queries::notes::notes_of;
 use crate::queries::outbox::{self, AlertRecord};
 use crate::queries::records::{CallbackRecord, NoteRecord, ReferralRecord, TriageRecord};
-use crate::queries::referrals::{referrals_of, referrals_of_tickets};
+use crate::queries::referrals::referrals_of;
 use crate::queries::tickets::{self, RelatedTicket, TicketHeader, TicketKey, TicketRow};
 use crate::queries::triage::triage_of;
 use crate::schema::tickets as ticket_rows;
@@ -105,54 +102,4 @@ pub fn full_ticket(conn: &mut DbConnection, key: &TicketKey) -> Result<Option<Fu
         alerts: if alerts { outbox::of_ticket(conn, id)? } else { Vec::new() },
         detail,
     }))
-}
-
-/// Which tickets a queue shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TicketFilter {
-    /// Only these statuses (empty: all).
-    pub statuses: Vec<TicketStatus>,
-    /// Only this assignee.
-    pub assignee: Option<Uuid>,
-    /// Only this priority.
-    pub priority: Option<Priority>,
-    /// At most this many, oldest first call first.
-    pub limit: i64,
-}
-
-/// Tickets for a queue, each with its referrals (for SLA clocks).
-pub fn list_tickets(
-    conn: &mut DbConnection,
-    filter: &TicketFilter,
-) -> Result<Vec<(TicketHeader, Vec<ReferralRecord>)>, StorageError> {
-    let mut query = ticket_rows::table.select(TicketRow::as_select()).into_boxed();
-    if !filter.statuses.is_empty() {
-        query = query.filter(
-            ticket_rows::status.eq_any(filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        );
-    }
-    if let Some(assignee) = filter.assignee {
-        query = query.filter(ticket_rows::assignee_token_id.eq(DbUuid(assignee)));
-    }
-    if let Some(priority) = filter.priority {
-        query = query.filter(ticket_rows::priority.eq(priority.as_str()));
-    }
-    let rows: Vec<TicketRow> = query
-        .order((ticket_rows::first_call_at.asc(), ticket_rows::id.asc()))
-        .limit(filter.limit)
-        .load(conn)?;
-    let headers: Vec<TicketHeader> =
-        rows.into_iter().map(TicketRow::into_header).collect::<Result<_, _>>()?;
-    let mut by_ticket: std::collections::HashMap<Uuid, Vec<ReferralRecord>> =
-        std::collections::HashMap::new();
-    for referral in referrals_of_tickets(conn, headers.iter().map(|h| h.id).collect())? {
-        by_ticket.entry(referral.ticket_id).or_default().push(referral);
-    }
-    Ok(headers
-        .into_iter()
-        .map(|header| {
-            let referrals = by_ticket.remove(&header.id).unwrap_or_default();
-            (header, referrals)
-        })
-        .collect())
 }

@@ -109,6 +109,7 @@ pub(crate) struct TicketRow {
     pub(crate) closed_at: Option<NaiveDateTime>,
     pub(crate) caller_confirmed_at: Option<NaiveDateTime>,
     pub(crate) caller_confirmed_by: Option<String>,
+    pub(crate) search_text: String,
 }
 
 impl TicketRow {

@@ -13,5 +13,6 @@ mod migrations;
 mod outbox;
 mod registry_search;
 mod support_payments;
+mod ticket_list;
 mod transactions;
 mod webhooks;
