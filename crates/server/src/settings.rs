@@ -46,9 +46,29 @@ pub struct Settings {
     pub deadlines: DeadlinesSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The hotline's pointers for callers it cannot serve.
+    pub hotline: HotlineSettings,
+    /// Registry (roster) imports.
+    pub registry: RegistrySettings,
     /// The config directory the settings came from, to resolve relative paths.
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+/// `[hotline]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlineSettings {
+    /// The free security portal declined (not eligible) callers are pointed to; empty: none.
+    pub security_portal_url: String,
+}
+
+/// `[registry]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// Largest share (0–1) of the active roster a full-snapshot import may end without `force`.
+    pub max_end_share: f64,
 }
 
 /// `[support_payments]`.
@@ -367,6 +387,9 @@ impl Settings {
         settings.deadline_policy()?;
         settings.support_rules()?;
         settings.check_limits()?;
+        if !(0.0..=1.0).contains(&settings.registry.max_end_share) {
+            bail!("registry.max_end_share must be between 0 and 1, got {}", settings.registry.max_end_share);
+        }
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)

@@ -106,11 +106,22 @@ pub struct ImportCountsView {
     pub updated: usize,
     /// Rows already as in the file.
     pub unchanged: usize,
+    /// Members and links a snapshot no longer lists: their membership ends on the import date.
+    pub ended: usize,
+    /// Members and links listed again after their membership ended: re-opened on the import date (also
+    /// counted as updated or unchanged).
+    pub reopened: usize,
 }
 
 impl From<&ImportCounts> for ImportCountsView {
     fn from(counts: &ImportCounts) -> Self {
-        Self { created: counts.created, updated: counts.updated, unchanged: counts.unchanged }
+        Self {
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            ended: counts.ended,
+            reopened: counts.reopened,
+        }
     }
 }
 
@@ -123,6 +134,10 @@ pub struct ImportReportView {
     pub institutions: ImportCountsView,
     /// Member–institution links.
     pub affiliations: ImportCountsView,
+    /// The file was imported as a full snapshot of the roster.
+    pub snapshot: bool,
+    /// Nothing was written: the counts say what the import would do.
+    pub dry_run: bool,
 }
 
 impl From<&ImportReport> for ImportReportView {
@@ -131,6 +146,8 @@ impl From<&ImportReport> for ImportReportView {
             members: (&report.members).into(),
             institutions: (&report.institutions).into(),
             affiliations: (&report.affiliations).into(),
+            snapshot: report.snapshot,
+            dry_run: report.dry_run,
         }
     }
 }
