@@ -87,7 +87,7 @@ async fn a_snapshot_without_a_member_ends_their_membership_on_the_import_date(ap
     assert_eq!(report["members"]["reopened"], 1, "{report}");
     assert_eq!(report["members"]["ended"], 0, "{report}");
     assert_eq!(report["affiliations"]["reopened"], 1, "{report}");
-    let reopened = verification_of(&app, &suzuki_call("2026-11-27T13:00:00+09:00")).await;
+    let reopened = verification_of(&app, &suzuki_call("2026-11-27T11:00:00+09:00")).await;
     assert_eq!(reopened["outcome"], "verified", "{reopened}");
     let in_the_gap = verification_of(&app, &suzuki_call("2026-11-26T11:00:00+09:00")).await;
     assert_eq!(in_the_gap["ineligible_reason"], "membership_ended", "{in_the_gap}");
