@@ -444,6 +444,7 @@ fn schema_rs_declares_exactly_the_migrated_tables_and_columns() {
         incident_facts,
         support_claims,
         regulatory_deadlines,
+        membership_periods,
     );
 
     let migrated = structure(&sqlite.storage).columns;
