@@ -183,7 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(error @ registry::ImportError::TooManyEnded { .. }) => {
                     anyhow::bail!("{error}: pass --force (try --dry-run first); nothing was imported")
                 }
-                Err(registry::ImportError::DryRun(report)) => report,
+                Err(registry::ImportError::DryRun(report)) => *report,
                 Err(registry::ImportError::Storage(error)) => return Err(error.into()),
             };
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -659,6 +659,18 @@ secret = "0123456789abcdef0123456789abcdef"
 "#;
 
     #[test]
+    fn roster_and_portal_settings_have_their_defaults_and_a_share_outside_0_1_is_refused() {
+        let settings = load_with("").expect("defaults load");
+        assert!((settings.registry.max_end_share - 0.1).abs() < f64::EPSILON);
+        assert!(settings.hotline.security_portal_url.starts_with("https://"));
+        for share in ["-0.1", "1.5"] {
+            let error = error_of(&format!("[registry]\nmax_end_share = {share}\n"));
+            assert!(error.contains("registry.max_end_share"), "{error}");
+        }
+        assert!(load_with("[registry]\nmax_end_share = 1.0\n").is_ok());
+    }
+
+    #[test]
     fn no_webhooks_by_default() {
         let settings = load_with("").expect("defaults load");
         let webhooks = settings.webhooks().expect("valid");

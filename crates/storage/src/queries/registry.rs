@@ -234,7 +234,7 @@ pub enum ImportError {
     },
     /// A dry run finished: what the import would have done; the transaction is rolled back.
     #[error("dry run")]
-    DryRun(ImportReport),
+    DryRun(Box<ImportReport>),
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -255,6 +255,8 @@ pub enum ImportStage {
     Institutions,
     /// Member–institution links.
     Affiliations,
+    /// Ending the memberships and links a full snapshot leaves out.
+    Ending,
     /// The search index of the members whose data changed.
     SearchIndex,
 }
@@ -266,6 +268,7 @@ impl ImportStage {
             Self::Members => "members",
             Self::Institutions => "institutions",
             Self::Affiliations => "links",
+            Self::Ending => "ending",
             Self::SearchIndex => "search index",
         }
     }
@@ -308,7 +311,7 @@ pub fn import_into(
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport, ImportError> {
     match storage.write(|conn| import_with_progress(conn, snapshot, now, actor, options, progress)) {
-        Err(ImportError::DryRun(report)) => Ok(report),
+        Err(ImportError::DryRun(report)) => Ok(*report),
         other => other,
     }
 }
@@ -550,13 +553,13 @@ pub fn import_with_progress(
         progress(ImportProgress { stage: ImportStage::Affiliations, done, total });
     }
     if options.snapshot {
-        end_absent(conn, snapshot, &seen, active_before, options, &mut report)?;
+        end_absent(conn, snapshot, &seen, active_before, options, &mut report, progress)?;
     }
     drop(seen);
     drop(member_ids);
     drop(institution_ids);
     if options.dry_run {
-        return Err(ImportError::DryRun(report));
+        return Err(ImportError::DryRun(Box::new(report)));
     }
 
     // Members of a changed institution, also through links this file does not mention.
@@ -596,6 +599,10 @@ pub fn import_with_progress(
         members_updated = report.members.updated,
         institutions_created = report.institutions.created,
         institutions_updated = report.institutions.updated,
+        members_ended = report.members.ended,
+        members_reopened = report.members.reopened,
+        affiliations_ended = report.affiliations.ended,
+        snapshot = report.snapshot,
         "registry imported"
     );
     Ok(report)
@@ -611,6 +618,7 @@ fn end_absent(
     active_before: i64,
     options: &ImportOptions,
     report: &mut ImportReport,
+    progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<(), ImportError> {
     let today = day_text(options.today);
     let listed: HashSet<&str> = snapshot.members.iter().map(|m| m.member_number.as_str()).collect();
@@ -633,12 +641,15 @@ fn end_absent(
             max_share: options.max_end_share,
         });
     }
-    for chunk in ending.chunks(INSERT_CHUNK) {
+    let total = ending.len();
+    for (index, chunk) in ending.chunks(INSERT_CHUNK).enumerate() {
         diesel::update(membership_periods::table.filter(membership_periods::id.eq_any(chunk)))
             .set(membership_periods::ends_on.eq(&today))
             .execute(conn)?;
+        let done = (index * INSERT_CHUNK + chunk.len()).min(total);
+        progress(ImportProgress { stage: ImportStage::Ending, done, total });
     }
-    report.members.ended = ending.len();
+    report.members.ended = total;
 
     let open_links: Vec<(String, String)> = member_institutions::table
         .filter(member_institutions::ends_on.is_null())
