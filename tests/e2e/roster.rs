@@ -66,6 +66,11 @@ async fn a_snapshot_without_a_member_ends_their_membership_on_the_import_date(ap
     assert_eq!(report["affiliations"]["ended"], 1, "{report}");
     // Ended, not deleted.
     assert_eq!(app.row_counts().await.members, 3);
+    let found = app.search_members("スズキ").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["membership_ended_on"], "2026-11-25", "{}", found[0]);
+    assert_eq!(found[0]["eligible"], false, "{}", found[0]);
+    assert_eq!(found[0]["institutions"][0]["ended_on"], "2026-11-25", "{}", found[0]);
 
     // A call made the day before the import (logged now) still verifies; one the day after does not.
     let day_before = verification_of(&app, &suzuki_call("2026-11-24T10:00:00+09:00")).await;
@@ -87,6 +92,10 @@ async fn a_snapshot_without_a_member_ends_their_membership_on_the_import_date(ap
     assert_eq!(report["members"]["reopened"], 1, "{report}");
     assert_eq!(report["members"]["ended"], 0, "{report}");
     assert_eq!(report["affiliations"]["reopened"], 1, "{report}");
+    let found = app.search_members("スズキ").await;
+    assert_eq!(found[0]["eligible"], true, "{}", found[0]);
+    assert!(found[0].get("membership_ended_on").is_none(), "{}", found[0]);
+    assert!(found[0]["institutions"][0].get("ended_on").is_none(), "{}", found[0]);
     let reopened = verification_of(&app, &suzuki_call("2026-11-27T11:00:00+09:00")).await;
     assert_eq!(reopened["outcome"], "verified", "{reopened}");
     let in_the_gap = verification_of(&app, &suzuki_call("2026-11-26T11:00:00+09:00")).await;

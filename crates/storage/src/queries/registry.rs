@@ -91,8 +91,10 @@ pub struct MemberDetail {
     pub kana: Option<String>,
     /// Class.
     pub member_class: MemberClass,
-    /// Institutions run.
+    /// Institutions run (links that ended too, with their end).
     pub institutions: Vec<InstitutionDetail>,
+    /// When the membership ended, if it has no open period (the latest end).
+    pub membership_ended_on: Option<NaiveDate>,
 }
 
 /// An institution as search shows it.
@@ -880,6 +882,33 @@ fn institutions_of(
         .collect()
 }
 
+/// The members among `member_ids` without an open membership period, with their latest end.
+fn ended_memberships(
+    conn: &mut DbConnection,
+    member_ids: &[String],
+) -> Result<HashMap<String, NaiveDate>, StorageError> {
+    let periods: Vec<(String, Option<String>)> = membership_periods::table
+        .filter(membership_periods::member_id.eq_any(member_ids))
+        .select((membership_periods::member_id, membership_periods::ends_on))
+        .load(conn)?;
+    let mut open: HashSet<String> = HashSet::new();
+    let mut ended: HashMap<String, NaiveDate> = HashMap::new();
+    for (member_id, ends_on) in periods {
+        match ends_on {
+            None => {
+                open.insert(member_id);
+            }
+            Some(day) => {
+                let day = parse_day("membership_periods.ends_on", &day)?;
+                let latest = ended.entry(member_id).or_insert(day);
+                *latest = (*latest).max(day);
+            }
+        }
+    }
+    ended.retain(|member_id, _| !open.contains(member_id));
+    Ok(ended)
+}
+
 /// Operators' lookup, ranked: exact identifier, then a key that starts with the text, then one that
 /// contains it (see [`crate::queries::registry_search`] for which keys and indexes).
 pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<MemberDetail>, StorageError> {
@@ -890,6 +919,7 @@ pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<Mem
     for (member_id, institution) in institutions_of(conn, &ids)? {
         by_member.entry(member_id).or_default().push(institution);
     }
+    let ended = ended_memberships(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             Ok(MemberDetail {
@@ -897,6 +927,7 @@ pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<Mem
                 member_class: MemberClass::parse(&row.member_class)
                     .map_err(|_| corrupt("members.member_class", &row.member_class))?,
                 institutions: by_member.remove(&row.id).unwrap_or_default(),
+                membership_ended_on: ended.get(&row.id).copied(),
                 member_number: row.member_number,
                 registration_number: row.registration_number,
                 name: row.name,
