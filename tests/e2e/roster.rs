@@ -11,6 +11,7 @@ use crate::helpers::{REGISTRY_CSV, REGISTRY_HEADER, TestApp, TestResponse, sampl
 on_both_backends!(
     a_snapshot_without_a_member_ends_their_membership_on_the_import_date,
     a_snapshot_ending_sixty_percent_of_the_roster_is_refused_unless_forced_and_a_dry_run_writes_nothing,
+    a_snapshot_without_one_of_a_members_institutions_ends_only_that_link,
 );
 
 /// The fixture without 鈴木 一郎 (its last row).
@@ -151,4 +152,37 @@ async fn a_snapshot_ending_sixty_percent_of_the_roster_is_refused_unless_forced_
     // Once ended, they do not count again: the same snapshot ends nothing more.
     let repeat = import(&app, &[("snapshot", "true")], &two_left).await.expect(200);
     assert_eq!(repeat["members"]["ended"], 0, "{repeat}");
+}
+
+/// A call from 山田 太郎 about 梅田中央病院 (Osaka) starting at `started_at`.
+fn umeda_call(started_at: &str) -> Value {
+    let body = with(sample_call_body(), "/started_at", json!(started_at));
+    with(
+        body,
+        "/institution",
+        json!({ "name": "梅田中央病院", "address": "大阪府大阪市北区梅田1-1-1", "prefecture": "27" }),
+    )
+}
+
+async fn a_snapshot_without_one_of_a_members_institutions_ends_only_that_link(app: TestApp) {
+    app.import_fixture_registry().await;
+    app.set_clock("2026-11-25T12:00:00+09:00");
+    let without_umeda: String =
+        REGISTRY_CSV.lines().filter(|line| !line.contains("梅田")).map(|line| format!("{line}\n")).collect();
+    // Every member stays, so no share is exceeded.
+    let report = import(&app, &[("snapshot", "true")], &without_umeda).await.expect(200);
+    assert_eq!(report["members"]["ended"], 0, "{report}");
+    assert_eq!(report["affiliations"]["ended"], 1, "{report}");
+    assert_eq!(report["institutions"]["ended"], 0, "institutions themselves do not end: {report}");
+
+    let day_before = verification_of(&app, &umeda_call("2026-11-24T10:00:00+09:00")).await;
+    assert_eq!(day_before["outcome"], "verified", "{day_before}");
+    app.set_clock("2026-11-26T10:00:00+09:00");
+    // The member still runs 本駒込クリニック: a call about Umeda no longer matches an institution of theirs.
+    let day_after = verification_of(&app, &umeda_call("2026-11-26T10:00:00+09:00")).await;
+    assert_eq!(day_after["outcome"], "mismatch", "{day_after}");
+    let honkomagome =
+        verification_of(&app, &with(sample_call_body(), "/started_at", json!("2026-11-26T10:00:00+09:00")))
+            .await;
+    assert_eq!(honkomagome["outcome"], "verified", "{honkomagome}");
 }
