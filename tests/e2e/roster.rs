@@ -34,12 +34,24 @@ fn suzuki_call(started_at: &str) -> Value {
 
 /// `POST /v1/registry/imports?…` as the admin with a CSV body.
 async fn import(app: &TestApp, query: &[(&str, &str)], csv: &str) -> TestResponse {
-    let request = app
+    import_with_key(app, query, csv, None).await
+}
+
+async fn import_with_key(
+    app: &TestApp,
+    query: &[(&str, &str)],
+    csv: &str,
+    key: Option<&str>,
+) -> TestResponse {
+    let mut request = app
         .request(Method::POST, "/v1/registry/imports")
         .query(query)
         .bearer_auth(&app.admin.secret)
         .header("content-type", "text/csv")
         .body(csv.to_owned());
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
     app.send(request).await
 }
 
@@ -121,6 +133,16 @@ async fn a_snapshot_ending_sixty_percent_of_the_roster_is_refused_unless_forced_
     let first = import(&app, &[], &roster).await.expect(200);
     assert_eq!(first["members"]["created"], 5, "{first}");
     let two_left: String = roster.lines().take(3).map(|line| format!("{line}\n")).collect();
+
+    // The parameters are part of the request: a key used for an additive import is not replayed for a
+    // forced snapshot of the same file.
+    let additive = import_with_key(&app, &[], &two_left, Some("roster-2026-11")).await.expect(200);
+    assert_eq!(additive["members"]["ended"], 0, "{additive}");
+    let replayed = import_with_key(&app, &[], &two_left, Some("roster-2026-11")).await.expect(200);
+    assert_eq!(replayed, additive);
+    import_with_key(&app, &[("snapshot", "true"), ("force", "true")], &two_left, Some("roster-2026-11"))
+        .await
+        .expect_problem(422, "idempotency-key-reused");
 
     let problem =
         import(&app, &[("snapshot", "true")], &two_left).await.expect_problem(422, "snapshot-ends-too-many");
