@@ -16,7 +16,7 @@ on_both_backends!(
 const SEARCHES: [&str; 6] = ["山田", "佐藤 花子", "スズキ", "0000012345", "札幌", "みなと医院"];
 
 fn counts(created: u64, updated: u64, unchanged: u64) -> Value {
-    json!({ "created": created, "updated": updated, "unchanged": unchanged })
+    json!({ "created": created, "updated": updated, "unchanged": unchanged, "ended": 0, "reopened": 0 })
 }
 
 async fn search_all(app: &TestApp) -> Vec<Vec<Value>> {
@@ -31,7 +31,7 @@ async fn reimporting_the_same_file_changes_nothing_and_search_gives_the_same_res
     let first = app.import_fixture_registry().await;
     assert_eq!(
         first,
-        json!({ "members": counts(3, 0, 0), "institutions": counts(4, 0, 0), "affiliations": counts(4, 0, 0) })
+        json!({ "members": counts(3, 0, 0), "institutions": counts(4, 0, 0), "affiliations": counts(4, 0, 0), "snapshot": false, "dry_run": false })
     );
     let before = search_all(&app).await;
     assert!(before.iter().all(|found| !found.is_empty()), "{before:?}");
@@ -41,7 +41,7 @@ async fn reimporting_the_same_file_changes_nothing_and_search_gives_the_same_res
     let second = app.import_fixture_registry().await;
     assert_eq!(
         second,
-        json!({ "members": counts(0, 0, 3), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4) })
+        json!({ "members": counts(0, 0, 3), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4), "snapshot": false, "dry_run": false })
     );
     assert_eq!(search_all(&app).await, before, "an unchanged import changes no search result");
     assert_eq!(app.row_counts().await, rows);
@@ -56,7 +56,7 @@ async fn changing_one_members_name_updates_exactly_that_member(app: TestApp) {
     let report = app.import_registry(renamed).await.expect(200);
     assert_eq!(
         report,
-        json!({ "members": counts(0, 1, 2), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4) })
+        json!({ "members": counts(0, 1, 2), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4), "snapshot": false, "dry_run": false })
     );
     let after = app.search_members("0000034567").await;
     assert_eq!(after.len(), 1);
@@ -76,7 +76,7 @@ async fn a_file_with_a_byte_order_mark_imports_like_one_without(app: TestApp) {
     let again = app.import_fixture_registry().await;
     assert_eq!(
         again,
-        json!({ "members": counts(0, 0, 3), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4) })
+        json!({ "members": counts(0, 0, 3), "institutions": counts(0, 0, 4), "affiliations": counts(0, 0, 4), "snapshot": false, "dry_run": false })
     );
 }
 

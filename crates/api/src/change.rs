@@ -449,11 +449,17 @@ pub fn change_error(error: ChangeError, actual: Role) -> ApiError {
 
 /// A referral refusal as a stable code and a sentence that says what would make it possible.
 fn referral_refusal(refusal: &ReferralRefusal) -> ReferralRefusalView {
-    let (reason, ticket_status) = match refusal {
-        ReferralRefusal::TicketStatus(status) => ("ticket-status", Some(*status)),
-        ReferralRefusal::PoliceNeedsSeriousIncident(_) => ("police-needs-serious-incident", None),
-        ReferralRefusal::NotAnIncident { .. } => ("not-an-incident", None),
-        ReferralRefusal::CallerUnconfirmed => ("caller-unconfirmed", None),
+    let (reason, ticket_status, verification) = match refusal {
+        ReferralRefusal::TicketStatus(status) => ("ticket-status", Some(*status), None),
+        ReferralRefusal::PoliceNeedsSeriousIncident(_) => ("police-needs-serious-incident", None, None),
+        ReferralRefusal::NotAnIncident { .. } => ("not-an-incident", None, None),
+        ReferralRefusal::CallerUnconfirmed(outcome) => ("caller-unconfirmed", None, *outcome),
     };
-    ReferralRefusalView { reason, detail: refusal.to_string(), ticket_status }
+    ReferralRefusalView {
+        reason,
+        detail: refusal.to_string(),
+        ticket_status,
+        remedies: refusal.remedies(),
+        verification,
+    }
 }

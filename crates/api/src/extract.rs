@@ -261,12 +261,18 @@ impl IdempotencyKey {
 pub struct RequestFingerprint(String);
 
 impl RequestFingerprint {
-    /// Fingerprints a request and its body.
+    /// Fingerprints a request, its query string (when it has one: a registry import's `snapshot` and
+    /// `force` change what it does) and its body. Without a query string the fingerprint is the one
+    /// earlier versions stored.
     pub fn of(req: &HttpRequest, body: &[u8]) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(req.method().as_str().as_bytes());
         hasher.update(b" ");
         hasher.update(req.path().as_bytes());
+        if !req.query_string().is_empty() {
+            hasher.update(b"?");
+            hasher.update(req.query_string().as_bytes());
+        }
         hasher.update(b"\n");
         hasher.update(body);
         Self(hex::encode(hasher.finalize()))

@@ -10,12 +10,13 @@ use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use hotline_domain::outbox::OutboxStatus;
-use hotline_domain::referral::ReferralStatus;
+use hotline_domain::referral::{ReferralStatus, Remedy};
 use hotline_domain::registry::RowError;
 use hotline_domain::role::Role;
 use hotline_domain::schedule::OutsideWindow;
 use hotline_domain::support_payment::{ClaimStatus, PaymentKind};
 use hotline_domain::ticket::TicketStatus;
+use hotline_domain::verification::VerificationOutcome;
 use hotline_domain::{FieldError, ValidationErrors};
 use hotline_storage::StorageError;
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,8 @@ problem_types! {
     IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency-Key already used for another request");
     /// A registry file with errors; nothing was imported.
     RegistryImportRejected => ("registry-import-rejected", 422, "The registry file has errors; nothing was imported");
+    /// A full-snapshot import that would end more than the allowed share of the roster, unforced.
+    SnapshotEndsTooMany => ("snapshot-ends-too-many", 422, "The snapshot would end too many memberships; nothing was imported");
     /// A change without `If-Match`.
     PreconditionRequired => ("precondition-required", 428, "If-Match required");
     /// A change at a version that is no longer current.
@@ -262,6 +265,23 @@ pub struct Problem {
     /// then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applying_exclusions: Option<Vec<String>>,
+    /// referral-not-allowed (`caller-unconfirmed`): what would make the ticket eligible, e.g.
+    /// `supervisor_confirmation` (`POST /v1/tickets/{id}/confirm-caller` with the reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedies: Option<Vec<Remedy>>,
+    /// referral-not-allowed (`caller-unconfirmed`): the verification outcome of the ticket's first call
+    /// (absent when the ticket has no call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationOutcome>,
+    /// snapshot-ends-too-many: the memberships the snapshot would end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<usize>,
+    /// snapshot-ends-too-many: the memberships active before the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<usize>,
+    /// snapshot-ends-too-many: the largest share an unforced snapshot may end (`registry.max_end_share`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_end_share: Option<f64>,
 }
 
 impl Problem {
@@ -290,6 +310,11 @@ impl Problem {
             payment: None,
             missing_requirements: None,
             applying_exclusions: None,
+            remedies: None,
+            verification: None,
+            ending: None,
+            active: None,
+            max_end_share: None,
         }
     }
 
@@ -313,6 +338,10 @@ pub struct ReferralRefusalView {
     pub detail: String,
     /// The ticket's status, when that is what refused.
     pub ticket_status: Option<TicketStatus>,
+    /// What would make the ticket eligible (empty unless the caller refused it).
+    pub remedies: Vec<Remedy>,
+    /// The first call's verification outcome, when the caller refused it.
+    pub verification: Option<VerificationOutcome>,
 }
 
 /// Everything that can go wrong in a request, as the client should hear it.
@@ -394,6 +423,16 @@ pub enum ApiError {
     /// A registry file with errors; nothing was imported.
     #[error("registry import rejected with {} error(s)", .0.len())]
     RegistryImportRejected(Vec<RowError>),
+    /// A full snapshot that would end more than `registry.max_end_share` of the active roster.
+    #[error("snapshot would end {ending} of {active} memberships")]
+    SnapshotEndsTooMany {
+        /// Memberships it would end.
+        ending: usize,
+        /// Active memberships before the import.
+        active: usize,
+        /// The configured largest share.
+        max_share: f64,
+    },
     /// A change to a ticket without `If-Match`.
     #[error("If-Match required")]
     PreconditionRequired,
@@ -576,6 +615,7 @@ impl ApiError {
             Self::InvalidIdempotencyKey(_) => ProblemType::InvalidIdempotencyKey,
             Self::IdempotencyKeyReused => ProblemType::IdempotencyKeyReused,
             Self::RegistryImportRejected(_) => ProblemType::RegistryImportRejected,
+            Self::SnapshotEndsTooMany { .. } => ProblemType::SnapshotEndsTooMany,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PreconditionFailed { .. } => ProblemType::PreconditionFailed,
             Self::InvalidTransition { .. } => ProblemType::InvalidTransition,
@@ -679,6 +719,14 @@ impl ApiError {
                 );
                 format!("{} problem(s) found; fix the file and import it again", rows.len())
             }
+            Self::SnapshotEndsTooMany { ending, active, max_share } => {
+                problem.ending = Some(*ending);
+                problem.active = Some(*active);
+                problem.max_end_share = Some(*max_share);
+                format!(
+                    "the snapshot would end {ending} of {active} active memberships, more than the allowed share of {max_share} (registry.max_end_share); check that the file is the whole roster (try dry_run=true), or import it again with force=true"
+                )
+            }
             Self::PreconditionRequired => {
                 "send If-Match with the ticket's ETag (its version) to change it".to_owned()
             }
@@ -712,6 +760,10 @@ impl ApiError {
             Self::ReferralNotAllowed(refusal) => {
                 problem.reason = Some(refusal.reason.to_owned());
                 problem.ticket_status = refusal.ticket_status;
+                if !refusal.remedies.is_empty() {
+                    problem.remedies = Some(refusal.remedies.clone());
+                }
+                problem.verification = refusal.verification;
                 refusal.detail.clone()
             }
             Self::PartnerUnavailable { reason, detail } => {
@@ -888,6 +940,10 @@ impl From<hotline_storage::queries::registry::ImportError> for ApiError {
                     })
                     .collect(),
             ),
+            ImportError::TooManyEnded { ending, active, max_share } => {
+                Self::SnapshotEndsTooMany { ending, active, max_share }
+            }
+            ImportError::DryRun(_) => Self::Internal("a dry run's report escaped its import".to_owned()),
             ImportError::Storage(error) => error.into(),
         }
     }

@@ -50,6 +50,10 @@ pub struct ApiConfig {
     pub retry_policy: hotline_domain::outbox::RetryPolicy,
     /// How long an authenticated token is remembered (see [`crate::token_cache`]).
     pub token_cache_ttl: Duration,
+    /// The free security portal a declined caller is pointed to (`hotline.security_portal_url`).
+    pub security_portal_url: Option<String>,
+    /// Largest share of the active roster a full-snapshot import may end without `force`.
+    pub max_end_share: f64,
 }
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
@@ -88,6 +92,8 @@ impl Default for ApiConfig {
             police_fallback: PoliceFallback::default(),
             retry_policy: hotline_domain::outbox::RetryPolicy::default(),
             token_cache_ttl: Duration::seconds(10),
+            security_portal_url: None,
+            max_end_share: 0.1,
         }
     }
 }

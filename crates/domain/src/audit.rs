@@ -126,6 +126,10 @@ pub struct Declined {
     pub status: Change<TicketStatus>,
     /// Why.
     pub decline_reason: String,
+    /// The free security portal the declined caller is pointed to (configured as
+    /// `hotline.security_portal_url`); absent in events recorded before it was configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_portal_url: Option<String>,
 }
 
 /// A supervisor reopened the ticket.
@@ -613,7 +617,11 @@ mod tests {
             TicketEvent::DeclinedByTriage(triaged),
             TicketEvent::Started(StatusChanged { status }),
             TicketEvent::Closed(StatusChanged { status }),
-            TicketEvent::Declined(Declined { status, decline_reason: "x".to_owned() }),
+            TicketEvent::Declined(Declined {
+                status,
+                decline_reason: "x".to_owned(),
+                security_portal_url: Some("https://portal.example.jp/".to_owned()),
+            }),
             TicketEvent::Assigned(Assigned { assignee: Change::new(None, Some(id)) }),
             TicketEvent::NoteAdded(NoteAdded { note_id: id }),
             TicketEvent::ReferralMoved(moved(ReferralAction::Accept)),

@@ -120,12 +120,19 @@ pub fn resolve(
     }))
 }
 
-/// A decline (not eligible, or out of scope without a triage) with its reason.
-pub fn decline(ticket: &TicketNow, role: Role, reason: &str) -> Result<TicketEvent, Refusal> {
+/// A decline (not eligible, or out of scope without a triage) with its reason, pointing the caller to
+/// the free security portal anyone may use.
+pub fn decline(
+    ticket: &TicketNow,
+    role: Role,
+    reason: &str,
+    security_portal_url: Option<&str>,
+) -> Result<TicketEvent, Refusal> {
     let status = transition(ticket.status, TicketAction::Decline, role)?;
     Ok(TicketEvent::Declined(Declined {
         status: Change::new(ticket.status, status),
         decline_reason: reason.to_owned(),
+        security_portal_url: security_portal_url.map(str::to_owned),
     }))
 }
 
@@ -163,7 +170,7 @@ pub fn take(ticket: &TicketNow, actor: Uuid) -> Result<TicketEvent, Refusal> {
     }
 }
 
-/// A supervisor confirms an unverified caller, which allows referrals on a serious incident.
+/// A supervisor confirms an unverified caller, with the reason, which allows referrals of any kind.
 pub fn confirm_caller(ticket: &TicketNow, role: Role, note: &str) -> Result<TicketEvent, Refusal> {
     if !role.allows(Role::Supervisor) {
         return Err(Refusal::Forbidden(Role::Supervisor));

@@ -9,6 +9,7 @@ use crate::FieldError;
 use crate::person::Name;
 use crate::ticket::TicketStatus;
 use crate::triage::Category;
+use crate::verification::VerificationOutcome;
 
 /// Who a referral goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -168,9 +169,39 @@ pub enum ReferralRefusal {
         /// Ticket category.
         category: Category,
     },
-    /// An unverified caller's serious incident needs a supervisor's confirmation first.
-    #[error("the caller is not verified; a supervisor must confirm the caller before any referral")]
-    CallerUnconfirmed,
+    /// Any referral needs a caller whose institution is run by an eligible member on the call's date:
+    /// registry-verified, or confirmed by a supervisor with a recorded reason.
+    #[error(
+        "the caller's eligibility is not established (first call: {}); a supervisor must confirm the caller, with the reason, before any referral",
+        .0.map_or("no call", VerificationOutcome::as_str)
+    )]
+    CallerUnconfirmed(Option<VerificationOutcome>),
+}
+
+/// What would make a refused ticket eligible for referrals; stable wire names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// A supervisor confirms the caller with a reason (`POST /v1/tickets/{id}/confirm-caller`).
+    SupervisorConfirmation,
+}
+
+impl ReferralRefusal {
+    /// The remedies that would lift the refusal (empty when none is about the caller).
+    pub fn remedies(&self) -> Vec<Remedy> {
+        match self {
+            Self::CallerUnconfirmed(_) => vec![Remedy::SupervisorConfirmation],
+            _ => vec![],
+        }
+    }
+}
+
+/// Whether the caller of a ticket counts as eligible for referrals: the ticket's first call was
+/// `verified` (the registry judged the member on the call's date), or a supervisor confirmed the
+/// caller; a supervisor's confirmation is the latest human judgement and wins over the registry's.
+pub fn caller_eligible(first_call: Option<VerificationOutcome>, caller_confirmed: bool) -> bool {
+    caller_confirmed || first_call == Some(VerificationOutcome::Verified)
 }
 
 /// What is wrong with the partner chosen for a referral.
@@ -239,8 +270,8 @@ pub struct ReferralContext {
     pub status: TicketStatus,
     /// Triage category, if triaged.
     pub category: Option<Category>,
-    /// The first call's verification was `verified`.
-    pub caller_verified: bool,
+    /// The first call's verification outcome.
+    pub first_verification: Option<VerificationOutcome>,
     /// A supervisor confirmed the caller.
     pub caller_confirmed: bool,
 }
@@ -259,8 +290,8 @@ pub fn may_refer(kind: ReferralKind, ticket: ReferralContext) -> Result<(), Refe
         (_, Category::SeriousIncident | Category::EverydayTrouble) => {}
         (kind, category) => return Err(ReferralRefusal::NotAnIncident { kind, category }),
     }
-    if category == Category::SeriousIncident && !ticket.caller_verified && !ticket.caller_confirmed {
-        return Err(ReferralRefusal::CallerUnconfirmed);
+    if !caller_eligible(ticket.first_verification, ticket.caller_confirmed) {
+        return Err(ReferralRefusal::CallerUnconfirmed(ticket.first_verification));
     }
     Ok(())
 }
@@ -367,7 +398,12 @@ mod tests {
     }
 
     fn ticket(status: TicketStatus, category: Category) -> ReferralContext {
-        ReferralContext { status, category: Some(category), caller_verified: true, caller_confirmed: false }
+        ReferralContext {
+            status,
+            category: Some(category),
+            first_verification: Some(VerificationOutcome::Verified),
+            caller_confirmed: false,
+        }
     }
 
     const OPEN_STATUSES: [TicketStatus; 3] =
@@ -388,23 +424,62 @@ mod tests {
         }
     }
 
+    const OUTCOMES: [Option<VerificationOutcome>; 5] = [
+        Some(VerificationOutcome::Verified),
+        Some(VerificationOutcome::Mismatch),
+        Some(VerificationOutcome::NotFound),
+        Some(VerificationOutcome::Ineligible),
+        None,
+    ];
+
     #[test]
-    fn serious_incident_of_an_unverified_caller_needs_confirmation_for_any_referral() {
+    fn every_referral_of_every_incident_category_needs_an_eligible_caller() {
         for kind in ReferralKind::ALL.iter().copied() {
-            for (verified, confirmed, expected) in [
-                (true, false, Ok(())),
-                (false, true, Ok(())),
-                (true, true, Ok(())),
-                (false, false, Err(ReferralRefusal::CallerUnconfirmed)),
-            ] {
-                let context = ReferralContext {
-                    status: TicketStatus::Escalated,
-                    category: Some(Category::SeriousIncident),
-                    caller_verified: verified,
-                    caller_confirmed: confirmed,
-                };
-                assert_eq!(may_refer(kind, context), expected, "{} {verified} {confirmed}", kind.as_str());
+            for category in [Category::SeriousIncident, Category::EverydayTrouble] {
+                if kind == ReferralKind::Police && category != Category::SeriousIncident {
+                    continue;
+                }
+                for first_verification in OUTCOMES {
+                    for confirmed in [false, true] {
+                        let context = ReferralContext {
+                            status: TicketStatus::Escalated,
+                            category: Some(category),
+                            first_verification,
+                            caller_confirmed: confirmed,
+                        };
+                        let eligible = confirmed || first_verification == Some(VerificationOutcome::Verified);
+                        let expected = if eligible {
+                            Ok(())
+                        } else {
+                            Err(ReferralRefusal::CallerUnconfirmed(first_verification))
+                        };
+                        assert_eq!(
+                            may_refer(kind, context),
+                            expected,
+                            "{} {} {first_verification:?} {confirmed}",
+                            kind.as_str(),
+                            category.as_str()
+                        );
+                    }
+                }
             }
+        }
+    }
+
+    #[test]
+    fn a_caller_refusal_names_the_supervisor_confirmation_and_the_outcome() {
+        let refusal = ReferralRefusal::CallerUnconfirmed(Some(VerificationOutcome::NotFound));
+        assert_eq!(refusal.remedies(), vec![Remedy::SupervisorConfirmation]);
+        assert!(refusal.to_string().contains("not_found"), "{refusal}");
+        assert!(refusal.to_string().contains("supervisor"), "{refusal}");
+        assert_eq!(ReferralRefusal::TicketStatus(TicketStatus::New).remedies(), vec![]);
+    }
+
+    #[test]
+    fn a_supervisors_confirmation_wins_over_the_registrys_outcome() {
+        for outcome in OUTCOMES {
+            assert!(caller_eligible(outcome, true), "{outcome:?}");
+            assert_eq!(caller_eligible(outcome, false), outcome == Some(VerificationOutcome::Verified));
         }
     }
 
@@ -429,14 +504,19 @@ mod tests {
     }
 
     #[test]
-    fn everyday_trouble_needs_no_confirmation_of_an_unverified_caller() {
+    fn everyday_trouble_of_a_not_found_caller_gets_no_forensic_referral_until_confirmed() {
         let context = ReferralContext {
             status: TicketStatus::InProgress,
             category: Some(Category::EverydayTrouble),
-            caller_verified: false,
+            first_verification: Some(VerificationOutcome::NotFound),
             caller_confirmed: false,
         };
-        assert_eq!(may_refer(ReferralKind::Forensic, context), Ok(()));
+        assert_eq!(
+            may_refer(ReferralKind::Forensic, context),
+            Err(ReferralRefusal::CallerUnconfirmed(Some(VerificationOutcome::NotFound)))
+        );
+        let confirmed = ReferralContext { caller_confirmed: true, ..context };
+        assert_eq!(may_refer(ReferralKind::Forensic, confirmed), Ok(()));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! service compares it with the registry and stores the outcome with the call. Only A① members
 //! (founders and managers of hospitals and clinics) and the institutions they run are eligible.
 
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::FieldError;
@@ -86,8 +87,31 @@ pub struct RegistryMember {
     pub kana: Option<String>,
     /// Membership class.
     pub member_class: MemberClass,
-    /// Institutions the member founded or manages.
+    /// Institutions the member founded or manages (links that ended too: see
+    /// [`RegistryInstitution::ends_on`]).
     pub institutions: Vec<RegistryInstitution>,
+    /// The periods the member was on the roster; a full-snapshot import ends the open one.
+    pub periods: Vec<MembershipPeriod>,
+}
+
+/// A period of membership: from `starts_on` (none: since before the registry knew the member) up to,
+/// not including, `ends_on` (none: still a member). Days are the service's local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MembershipPeriod {
+    /// First day of membership, if the registry knows it (a re-opened membership's re-opening day).
+    pub starts_on: Option<NaiveDate>,
+    /// The day the membership ended (the day of the snapshot that no longer listed the member).
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl MembershipPeriod {
+    /// A membership that has not ended, since before the registry knew it.
+    pub const OPEN: MembershipPeriod = MembershipPeriod { starts_on: None, ends_on: None };
+
+    /// Whether a call made on `day` falls in the period.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.starts_on.is_none_or(|start| start <= day) && self.ends_on.is_none_or(|end| day < end)
+    }
 }
 
 /// One institution of a registry member.
@@ -101,6 +125,9 @@ pub struct RegistryInstitution {
     pub prefecture: PrefectureCode,
     /// Registered address.
     pub address: String,
+    /// The day the member's link to the institution ended (absent from a full snapshot); calls from
+    /// that day on do not count it.
+    pub ends_on: Option<NaiveDate>,
 }
 
 /// The outcome stored with every call.
@@ -171,6 +198,37 @@ impl ClaimField {
     }
 }
 
+/// Why a known member is `ineligible`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IneligibleReason {
+    /// A class other than A①.
+    MemberClass,
+    /// An A① member running no institution (on the call's date).
+    NoInstitution,
+    /// The membership had ended by the call's date (a full-snapshot import no longer listed them).
+    MembershipEnded,
+}
+
+impl IneligibleReason {
+    /// Stable storage and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MemberClass => "member_class",
+            Self::NoInstitution => "no_institution",
+            Self::MembershipEnded => "membership_ended",
+        }
+    }
+
+    /// Reads the stored name back.
+    pub fn parse(input: &str) -> Option<Self> {
+        [Self::MemberClass, Self::NoInstitution, Self::MembershipEnded]
+            .into_iter()
+            .find(|reason| reason.as_str() == input)
+    }
+}
+
 /// The verification result: outcome, the registry rows it matched, and what did not match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
@@ -182,27 +240,37 @@ pub struct Verification {
     pub institution_id: Option<Uuid>,
     /// Claimed details that differ from the registry (empty unless `Mismatch`).
     pub mismatches: Vec<ClaimField>,
+    /// Why the member is not eligible (only with `Ineligible`).
+    pub ineligible_reason: Option<IneligibleReason>,
 }
 
-/// Compares a claim with the member its identifier found (or `None`). Names compare after NFKC without
-/// spaces (the kana reading counts too); addresses also ignore the prefecture prefix, dash variants and
-/// 丁目/番地/番/号. Of several institutions, the one with fewest differences is reported.
-pub fn verify(claim: &Claim, member: Option<&RegistryMember>) -> Verification {
+/// Compares a claim with the member its identifier found (or `None`), as the registry stood on `day`,
+/// the call's (local) date: a membership that had ended by then makes the member `ineligible`
+/// (`membership_ended`), and links that had ended by then do not count. Names compare after NFKC
+/// without spaces (the kana reading counts too); addresses also ignore the prefecture prefix, dash
+/// variants and 丁目/番地/番/号. Of several institutions, the one with fewest differences is reported.
+pub fn verify(claim: &Claim, member: Option<&RegistryMember>, day: NaiveDate) -> Verification {
     let Some(member) = member else {
         return Verification {
             outcome: VerificationOutcome::NotFound,
             member_id: None,
             institution_id: None,
             mismatches: vec![],
+            ineligible_reason: None,
         };
     };
-    if !member.member_class.is_eligible() || member.institutions.is_empty() {
-        return Verification {
-            outcome: VerificationOutcome::Ineligible,
-            member_id: Some(member.id),
-            institution_id: None,
-            mismatches: vec![],
-        };
+    let ineligible = |reason| Verification {
+        outcome: VerificationOutcome::Ineligible,
+        member_id: Some(member.id),
+        institution_id: None,
+        mismatches: vec![],
+        ineligible_reason: Some(reason),
+    };
+    if !member.member_class.is_eligible() {
+        return ineligible(IneligibleReason::MemberClass);
+    }
+    if !member.periods.iter().any(|period| period.covers(day)) {
+        return ineligible(IneligibleReason::MembershipEnded);
     }
     let claimed_name = match_key(claim.member_name.as_str());
     let name_matches = claimed_name == match_key(&member.name)
@@ -210,22 +278,24 @@ pub fn verify(claim: &Claim, member: Option<&RegistryMember>) -> Verification {
     let best = member
         .institutions
         .iter()
+        .filter(|institution| institution.ends_on.is_none_or(|end| day < end))
         .map(|institution| (institution, institution_mismatches(claim, institution)))
         .min_by_key(|(_, mismatches)| mismatches.len());
     let Some((institution, mut mismatches)) = best else {
-        return Verification {
-            outcome: VerificationOutcome::Ineligible,
-            member_id: Some(member.id),
-            institution_id: None,
-            mismatches: vec![],
-        };
+        return ineligible(IneligibleReason::NoInstitution);
     };
     if !name_matches {
         mismatches.insert(0, ClaimField::MemberName);
     }
     let outcome =
         if mismatches.is_empty() { VerificationOutcome::Verified } else { VerificationOutcome::Mismatch };
-    Verification { outcome, member_id: Some(member.id), institution_id: Some(institution.id), mismatches }
+    Verification {
+        outcome,
+        member_id: Some(member.id),
+        institution_id: Some(institution.id),
+        mismatches,
+        ineligible_reason: None,
+    }
 }
 
 fn institution_mismatches(claim: &Claim, institution: &RegistryInstitution) -> Vec<ClaimField> {
@@ -259,6 +329,15 @@ mod tests {
         Uuid::from_u128(n)
     }
 
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("a YYYY-MM-DD date")
+    }
+
+    /// The rules on an ordinary call date, for the tests that are not about periods.
+    fn verify(claim: &Claim, member: Option<&RegistryMember>) -> Verification {
+        super::verify(claim, member, day("2026-11-20"))
+    }
+
     fn tokyo() -> PrefectureCode {
         PrefectureCode::parse("13").expect("13")
     }
@@ -280,6 +359,7 @@ mod tests {
             name: "本駒込クリニック".to_owned(),
             prefecture: tokyo(),
             address: "東京都文京区本駒込2-28-16".to_owned(),
+            ends_on: None,
         }
     }
 
@@ -290,6 +370,7 @@ mod tests {
             kana: Some("ヤマダ タロウ".to_owned()),
             member_class: class,
             institutions,
+            periods: vec![MembershipPeriod::OPEN],
         }
     }
 
@@ -305,6 +386,7 @@ mod tests {
                 member_id: Some(uuid(1)),
                 institution_id: Some(uuid(10)),
                 mismatches: vec![],
+                ineligible_reason: None,
             }
         );
     }
@@ -427,7 +509,8 @@ mod tests {
                 outcome: VerificationOutcome::NotFound,
                 member_id: None,
                 institution_id: None,
-                mismatches: vec![]
+                mismatches: vec![],
+                ineligible_reason: None,
             }
         );
     }
@@ -443,6 +526,7 @@ mod tests {
                     member_id: Some(uuid(1)),
                     institution_id: None,
                     mismatches: vec![],
+                    ineligible_reason: Some(IneligibleReason::MemberClass),
                 },
                 "{}",
                 class.as_str()
@@ -457,6 +541,64 @@ mod tests {
         assert_eq!(verification.member_id, Some(uuid(1)));
         assert_eq!(verification.institution_id, None);
         assert!(verification.mismatches.is_empty());
+        assert_eq!(verification.ineligible_reason, Some(IneligibleReason::NoInstitution));
+    }
+
+    #[test]
+    fn membership_is_judged_on_the_calls_date() {
+        let mut registry = member(MemberClass::A1, vec![honkomagome()]);
+        registry.periods = vec![MembershipPeriod { starts_on: None, ends_on: Some(day("2026-12-01")) }];
+        let before = super::verify(&exact_claim(), Some(&registry), day("2026-11-30"));
+        assert_eq!(before.outcome, VerificationOutcome::Verified);
+        for after in ["2026-12-01", "2026-12-02"] {
+            let verification = super::verify(&exact_claim(), Some(&registry), day(after));
+            assert_eq!(verification.outcome, VerificationOutcome::Ineligible, "{after}");
+            assert_eq!(verification.ineligible_reason, Some(IneligibleReason::MembershipEnded));
+            assert_eq!(verification.member_id, Some(uuid(1)));
+        }
+    }
+
+    #[test]
+    fn a_reopened_membership_covers_its_new_period_but_not_the_gap() {
+        let mut registry = member(MemberClass::A1, vec![honkomagome()]);
+        registry.periods = vec![
+            MembershipPeriod { starts_on: None, ends_on: Some(day("2026-06-01")) },
+            MembershipPeriod { starts_on: Some(day("2026-09-01")), ends_on: None },
+        ];
+        for (date, outcome) in [
+            ("2026-05-31", VerificationOutcome::Verified),
+            ("2026-06-01", VerificationOutcome::Ineligible),
+            ("2026-08-31", VerificationOutcome::Ineligible),
+            ("2026-09-01", VerificationOutcome::Verified),
+        ] {
+            assert_eq!(super::verify(&exact_claim(), Some(&registry), day(date)).outcome, outcome, "{date}");
+        }
+    }
+
+    #[test]
+    fn an_ended_link_does_not_count_from_its_end() {
+        let mut ended = honkomagome();
+        ended.ends_on = Some(day("2026-12-01"));
+        let registry = member(MemberClass::A1, vec![ended]);
+        assert_eq!(
+            super::verify(&exact_claim(), Some(&registry), day("2026-11-30")).outcome,
+            VerificationOutcome::Verified
+        );
+        let after = super::verify(&exact_claim(), Some(&registry), day("2026-12-01"));
+        assert_eq!(after.outcome, VerificationOutcome::Ineligible);
+        assert_eq!(after.ineligible_reason, Some(IneligibleReason::NoInstitution));
+    }
+
+    #[test]
+    fn ineligible_reasons_round_trip() {
+        for reason in [
+            IneligibleReason::MemberClass,
+            IneligibleReason::NoInstitution,
+            IneligibleReason::MembershipEnded,
+        ] {
+            assert_eq!(IneligibleReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(IneligibleReason::parse("other"), None);
     }
 
     #[test]
@@ -466,6 +608,7 @@ mod tests {
             name: "山田医院".to_owned(),
             prefecture: PrefectureCode::parse("27").expect("27"),
             address: "大阪府大阪市北区梅田1-1-1".to_owned(),
+            ends_on: None,
         };
         let registry = member(MemberClass::A1, vec![other.clone(), honkomagome()]);
         assert_verified(&verify(&exact_claim(), Some(&registry)));
@@ -483,6 +626,7 @@ mod tests {
             name: "山田医院".to_owned(),
             prefecture: PrefectureCode::parse("27").expect("27"),
             address: "大阪府大阪市北区梅田1-1-1".to_owned(),
+            ends_on: None,
         };
         let registry = member(MemberClass::A1, vec![other, honkomagome()]);
         // Right name and prefecture of the Tokyo clinic, wrong house number.

@@ -73,6 +73,15 @@ pub enum RegistryCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+        /// The file is the whole roster: members and links it leaves out end today (kept, not deleted).
+        #[arg(long)]
+        snapshot: bool,
+        /// Report what the import would create, change, end and re-open; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import a snapshot even if it ends more than registry.max_end_share of the active roster.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -124,7 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{}", generated.secret);
         }
-        Command::Registry { action: RegistryCommand::Import { file } } => {
+        Command::Registry { action: RegistryCommand::Import { file, snapshot: whole, dry_run, force } } => {
             let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let checking = progress::spinner(format!("checking {}", file.display()));
             let parsed = parse_registry_reader(std::io::BufReader::new(input));
@@ -143,13 +152,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             };
             let storage = open_storage_for_command(&settings)?;
+            let now = chrono::Utc::now();
+            let options = registry::ImportOptions {
+                snapshot: whole,
+                dry_run,
+                force,
+                max_end_share: settings.registry.max_end_share,
+                today: now.with_timezone(&settings.schedule()?.time_zone()).date_naive(),
+            };
             let report = tokio::task::spawn_blocking(move || {
                 storage.run_migrations()?;
                 let bar = progress::ImportBar::new();
-                let report = storage.write(|conn| {
-                    registry::import_with_progress(conn, &snapshot, chrono::Utc::now(), None, &mut |step| {
-                        bar.show(step)
-                    })
+                let report = registry::import_into(&storage, &snapshot, now, None, &options, &mut |step| {
+                    bar.show(step)
                 });
                 bar.finish();
                 report
@@ -165,6 +180,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                     anyhow::bail!("{} conflict(s) in {}; nothing was imported", taken.len(), file.display());
                 }
+                Err(error @ registry::ImportError::TooManyEnded { .. }) => {
+                    anyhow::bail!("{error}: pass --force (try --dry-run first); nothing was imported")
+                }
+                Err(registry::ImportError::DryRun(report)) => *report,
                 Err(registry::ImportError::Storage(error)) => return Err(error.into()),
             };
             println!("{}", serde_json::to_string_pretty(&report)?);

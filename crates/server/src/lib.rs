@@ -72,6 +72,9 @@ pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
             online_report_url: settings.police.online_report_url.clone(),
         },
         token_cache_ttl: chrono::Duration::seconds(i64::from(settings.api.token_cache_seconds)),
+        security_portal_url: Some(settings.hotline.security_portal_url.trim().to_owned())
+            .filter(|url| !url.is_empty()),
+        max_end_share: settings.registry.max_end_share,
     })
 }
 

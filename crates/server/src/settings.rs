@@ -46,9 +46,29 @@ pub struct Settings {
     pub deadlines: DeadlinesSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The hotline's pointers for callers it cannot serve.
+    pub hotline: HotlineSettings,
+    /// Registry (roster) imports.
+    pub registry: RegistrySettings,
     /// The config directory the settings came from, to resolve relative paths.
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+/// `[hotline]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlineSettings {
+    /// The free security portal declined (not eligible) callers are pointed to; empty: none.
+    pub security_portal_url: String,
+}
+
+/// `[registry]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// Largest share (0–1) of the active roster a full-snapshot import may end without `force`.
+    pub max_end_share: f64,
 }
 
 /// `[support_payments]`.
@@ -367,6 +387,9 @@ impl Settings {
         settings.deadline_policy()?;
         settings.support_rules()?;
         settings.check_limits()?;
+        if !(0.0..=1.0).contains(&settings.registry.max_end_share) {
+            bail!("registry.max_end_share must be between 0 and 1, got {}", settings.registry.max_end_share);
+        }
         hotline_domain::ticket::TicketReference::new(&settings.service.reference_prefix, 2026, 1)
             .map_err(|error| anyhow::anyhow!("service.reference_prefix: {}", error.detail))?;
         Ok(settings)
@@ -634,6 +657,18 @@ name = "desk"
 url = "https://desk.example.jp/hooks"
 secret = "0123456789abcdef0123456789abcdef"
 "#;
+
+    #[test]
+    fn roster_and_portal_settings_have_their_defaults_and_a_share_outside_0_1_is_refused() {
+        let settings = load_with("").expect("defaults load");
+        assert!((settings.registry.max_end_share - 0.1).abs() < f64::EPSILON);
+        assert!(settings.hotline.security_portal_url.starts_with("https://"));
+        for share in ["-0.1", "1.5"] {
+            let error = error_of(&format!("[registry]\nmax_end_share = {share}\n"));
+            assert!(error.contains("registry.max_end_share"), "{error}");
+        }
+        assert!(load_with("[registry]\nmax_end_share = 1.0\n").is_ok());
+    }
 
     #[test]
     fn no_webhooks_by_default() {

@@ -217,6 +217,38 @@ fn migrate_with_a_missing_config_dir_uses_the_compiled_in_defaults() {
 }
 
 #[test]
+fn a_snapshot_import_from_the_command_line_dry_runs_is_refused_over_the_share_and_ends_when_forced() {
+    let sandbox = Sandbox::new();
+    let full = sandbox.path().join("full.csv");
+    std::fs::write(&full, REGISTRY_CSV).expect("write the registry file");
+    run(sandbox.hotline(&["registry", "import", full.to_str().expect("UTF-8 path")]));
+    // Without 佐藤 花子: one of two members (50 %, above the default 10 %).
+    let part = sandbox.path().join("part.csv");
+    let without: String =
+        REGISTRY_CSV.lines().filter(|line| !line.contains("佐藤")).map(|line| format!("{line}\n")).collect();
+    std::fs::write(&part, without).expect("write the snapshot");
+    let part = part.to_str().expect("UTF-8 path");
+
+    let dry = run(sandbox.hotline(&["registry", "import", "--snapshot", "--dry-run", "--force", part]));
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("a JSON report");
+    assert_eq!(report["dry_run"], true, "{report}");
+    assert_eq!(report["members"]["ended"], 1, "{report}");
+
+    let refused =
+        sandbox.hotline(&["registry", "import", "--snapshot", part]).output().expect("hotline runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("would end 1 of 2") && stderr.contains("--force"), "{stderr}");
+
+    let forced = run(sandbox.hotline(&["registry", "import", "--snapshot", "--force", part]));
+    let report: serde_json::Value = serde_json::from_slice(&forced.stdout).expect("a JSON report");
+    assert_eq!((report["members"]["ended"].clone(), report["dry_run"].clone()), (1.into(), false.into()));
+    let again = run(sandbox.hotline(&["registry", "import", "--snapshot", part]));
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("a JSON report");
+    assert_eq!(report["members"]["ended"], 0, "ended once: {report}");
+}
+
+#[test]
 fn invalid_setting_stops_the_process_with_a_message_naming_it() {
     let sandbox = Sandbox::new();
     for args in [&["migrate"][..], &["serve"][..]] {

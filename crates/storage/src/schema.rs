@@ -44,6 +44,18 @@ diesel::table! {
         member_id -> Text,
         institution_id -> Text,
         role -> Text,
+        ends_on -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The periods each member was on the roster (YYYY-MM-DD local days; `ends_on` exclusive): a
+    /// full-snapshot import ends the open period of a member it no longer lists, a later one re-opens.
+    membership_periods (id) {
+        id -> Text,
+        member_id -> Text,
+        starts_on -> Nullable<Text>,
+        ends_on -> Nullable<Text>,
     }
 }
 
@@ -139,6 +151,7 @@ diesel::table! {
         follow_up -> Bool,
         created_at -> Timestamp,
         created_by -> Text,
+        ineligible_reason -> Nullable<Text>,
     }
 }
 
@@ -372,6 +385,7 @@ diesel::table! {
 
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
+diesel::joinable!(membership_periods -> members (member_id));
 diesel::joinable!(registry_search -> members (member_id));
 diesel::joinable!(registry_search -> institutions (institution_id));
 diesel::joinable!(tickets -> members (member_id));
@@ -420,4 +434,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_facts,
     support_claims,
     regulatory_deadlines,
+    membership_periods,
 );

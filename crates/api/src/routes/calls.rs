@@ -171,8 +171,9 @@ pub async fn log_call(
     // other call waits on them (docs/benchmarks.md).
     let storage = state.storage.clone();
     let read_command = command.clone();
+    let day = command.call.started_at.with_timezone(&state.time_zone()).date_naive();
     let (verification, repeats) =
-        web::block(move || storage.read(|conn| look_up(conn, &read_command))).await??;
+        web::block(move || storage.read(|conn| look_up(conn, &read_command, day))).await??;
     write_once(
         &state,
         &auth.actor,
@@ -189,15 +190,16 @@ pub async fn log_call(
     .await
 }
 
-/// Verifies the caller against the registry (the domain judges the claim against what the identifier
-/// finds) and finds the caller's recent tickets.
+/// Verifies the caller against the registry as it stood on the call's local `day` (the domain judges
+/// the claim against what the identifier finds) and finds the caller's recent tickets.
 fn look_up(
     conn: &mut hotline_storage::db::DbConnection,
     command: &LogCall,
+    day: chrono::NaiveDate,
 ) -> Result<(Verification, Vec<RelatedTicket>), StorageError> {
     let claim = &command.call.claim;
     let candidate = registry::member_for_identifier(conn, &claim.identifier)?;
-    let verification = verify(claim, candidate.as_ref());
+    let verification = verify(claim, candidate.as_ref(), day);
     let repeats = calls::recent_for_caller(conn, command, &verification)?;
     Ok((verification, repeats))
 }

@@ -447,7 +447,8 @@ impl JsonRequest for ReasonRequest {
 /// Decline
 ///
 /// From `new` or `triaged`, for callers not eligible or calls out of scope; the reason becomes
-/// `resolution_summary`.
+/// `resolution_summary`, and the `ticket.declined` event points the caller to the free security portal
+/// (`security_portal_url`, configured as `hotline.security_portal_url`).
 #[utoipa::path(
     tag = "tickets",
     operation_id = "declineTicket",
@@ -464,11 +465,12 @@ pub async fn decline(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let text = required_notes("reason", &change.body.reason, 4000)?;
+    let portal = state.config.security_portal_url.clone();
     change
         .run(
             &state,
             StatusCode::OK,
-            move |conn, change, _| workflow::decline(conn, change, &text),
+            move |conn, change, _| workflow::decline(conn, change, &text, portal.as_deref()),
             ticket_only,
         )
         .await
@@ -517,7 +519,8 @@ impl JsonRequest for ConfirmRequest {
 
 /// Confirm an unverified caller
 ///
-/// Allows referrals on a serious incident whose caller was not `verified`.
+/// Allows referrals (of any kind) on a ticket whose first call was not `verified`; the note records
+/// the reason, in the `caller.confirmed` event.
 #[utoipa::path(
     tag = "tickets",
     operation_id = "confirmCaller",

@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset};
 use hotline_domain::identifiers::IdentifierKind;
 use hotline_domain::person::CallerRole;
 use hotline_domain::ticket::TicketStatus;
-use hotline_domain::verification::{ClaimField, VerificationOutcome};
+use hotline_domain::verification::{ClaimField, IneligibleReason, VerificationOutcome};
 use hotline_storage::queries::calls::{CallRecord, LoggedCall};
 use hotline_storage::queries::tickets::RelatedTicket;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,10 @@ pub struct VerificationView {
     pub member_id: Option<Uuid>,
     /// The member's institution that best matched.
     pub institution_id: Option<Uuid>,
+    /// `ineligible` only: why — `member_class` (not A①), `no_institution` (runs none on the call's date)
+    /// or `membership_ended` (no longer on the roster on the call's date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ineligible_reason: Option<IneligibleReason>,
 }
 
 /// A logged call.
@@ -106,6 +110,7 @@ impl CallView {
                 mismatches: call.verification.mismatches.clone(),
                 member_id: call.verification.member_id,
                 institution_id: call.verification.institution_id,
+                ineligible_reason: call.verification.ineligible_reason,
             },
             created_at: ctx.at(call.created_at),
             created_by: call.created_by,

@@ -1,5 +1,6 @@
 //! The member registry as operators search it, and the report of an import.
 
+use chrono::NaiveDate;
 use hotline_domain::institution::InstitutionKind;
 use hotline_domain::registry::AffiliationRole;
 use hotline_domain::verification::MemberClass;
@@ -35,6 +36,10 @@ pub struct MemberInstitutionView {
     pub institution_code: Option<String>,
     /// Founder, manager, or both.
     pub role: AffiliationRole,
+    /// The day the member's link to it ended (a full-snapshot import no longer listed it); absent while
+    /// it lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_on: Option<NaiveDate>,
 }
 
 /// A member of the association.
@@ -52,8 +57,13 @@ pub struct MemberView {
     pub kana: Option<String>,
     /// Member class (A1 is eligible).
     pub member_class: MemberClass,
-    /// Whether the member's institutions may use the hotline.
+    /// Whether the member's institutions may use the hotline: an A1 member whose membership has not
+    /// ended.
     pub eligible: bool,
+    /// The day the membership ended (a full-snapshot import no longer listed the member); absent while
+    /// it lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership_ended_on: Option<NaiveDate>,
     /// The member's institutions.
     pub institutions: Vec<MemberInstitutionView>,
 }
@@ -68,7 +78,8 @@ impl MemberView {
             name: member.name.clone(),
             kana: member.kana.clone(),
             member_class: member.member_class,
-            eligible: member.member_class.is_eligible(),
+            eligible: member.member_class.is_eligible() && member.membership_ended_on.is_none(),
+            membership_ended_on: member.membership_ended_on,
             institutions: member
                 .institutions
                 .iter()
@@ -84,6 +95,7 @@ impl MemberView {
                     phone: institution.phone.clone(),
                     institution_code: institution.institution_code.clone(),
                     role: institution.role,
+                    ended_on: institution.ends_on,
                 })
                 .collect(),
         }
@@ -106,11 +118,22 @@ pub struct ImportCountsView {
     pub updated: usize,
     /// Rows already as in the file.
     pub unchanged: usize,
+    /// Members and links a snapshot no longer lists: their membership ends on the import date.
+    pub ended: usize,
+    /// Members and links listed again after their membership ended: re-opened on the import date (also
+    /// counted as updated or unchanged).
+    pub reopened: usize,
 }
 
 impl From<&ImportCounts> for ImportCountsView {
     fn from(counts: &ImportCounts) -> Self {
-        Self { created: counts.created, updated: counts.updated, unchanged: counts.unchanged }
+        Self {
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            ended: counts.ended,
+            reopened: counts.reopened,
+        }
     }
 }
 
@@ -123,6 +146,10 @@ pub struct ImportReportView {
     pub institutions: ImportCountsView,
     /// Member–institution links.
     pub affiliations: ImportCountsView,
+    /// The file was imported as a full snapshot of the roster.
+    pub snapshot: bool,
+    /// Nothing was written: the counts say what the import would do.
+    pub dry_run: bool,
 }
 
 impl From<&ImportReport> for ImportReportView {
@@ -131,6 +158,8 @@ impl From<&ImportReport> for ImportReportView {
             members: (&report.members).into(),
             institutions: (&report.institutions).into(),
             affiliations: (&report.affiliations).into(),
+            snapshot: report.snapshot,
+            dry_run: report.dry_run,
         }
     }
 }

@@ -10,7 +10,7 @@ use hotline_domain::person::CallerRole;
 use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::text::match_key;
 use hotline_domain::ticket::{TicketReference, TicketStatus, repeat_caller_since};
-use hotline_domain::verification::{ClaimField, Verification, VerificationOutcome};
+use hotline_domain::verification::{ClaimField, IneligibleReason, Verification, VerificationOutcome};
 use uuid::Uuid;
 
 use crate::queries::audit;
@@ -140,6 +140,7 @@ struct CallRow {
     follow_up: bool,
     created_at: NaiveDateTime,
     created_by: String,
+    ineligible_reason: Option<String>,
 }
 
 impl CallRow {
@@ -167,6 +168,14 @@ impl CallRow {
                 member_id: parse_opt_uuid("calls.member_id", self.member_id.as_deref())?,
                 institution_id: parse_opt_uuid("calls.institution_id", self.institution_id.as_deref())?,
                 mismatches,
+                ineligible_reason: self
+                    .ineligible_reason
+                    .as_deref()
+                    .map(|reason| {
+                        IneligibleReason::parse(reason)
+                            .ok_or_else(|| corrupt("calls.ineligible_reason", reason))
+                    })
+                    .transpose()?,
             },
             created_by: parse_uuid("calls.created_by", &self.created_by)?,
             caller_name: self.caller_name,
@@ -357,6 +366,7 @@ fn insert_call(
         follow_up,
         created_at: db_time(command.now),
         created_by: command.actor.to_string(),
+        ineligible_reason: verification.ineligible_reason.map(|reason| reason.as_str().to_owned()),
     };
     diesel::insert_into(calls::table).values(&row).execute(conn)?;
     row.into_record()

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::columns::{DbConsentGiver, DbOptTime, DbReferralKind, DbReferralStatus, DbTime, DbUuid};
 use crate::queries::change::{self, Change, ChangeError};
+use crate::queries::corrupt;
 use crate::queries::partners::{self, PartnerRecord};
 use crate::queries::records::ReferralRecord;
 use crate::queries::tickets::TicketHeader;
@@ -160,7 +161,11 @@ fn context(conn: &mut DbConnection, ticket: &TicketHeader) -> Result<ReferralCon
     Ok(ReferralContext {
         status: ticket.status,
         category,
-        caller_verified: first_verification.as_deref() == Some(VerificationOutcome::Verified.as_str()),
+        first_verification: first_verification
+            .map(|stored| {
+                VerificationOutcome::parse(&stored).ok_or_else(|| corrupt("calls.verification", &stored))
+            })
+            .transpose()?,
         caller_confirmed: ticket.caller_confirmed_at.is_some(),
     })
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hotline_domain::identifiers::Identifier;
 use hotline_domain::institution::InstitutionKind;
@@ -11,18 +11,19 @@ use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::registry::{AffiliationRole, RegistrySnapshot};
 use hotline_domain::search::SearchQuery;
 use hotline_domain::text::match_key;
-use hotline_domain::verification::{MemberClass, RegistryInstitution, RegistryMember};
+use hotline_domain::verification::{MemberClass, MembershipPeriod, RegistryInstitution, RegistryMember};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::queries::{corrupt, parse_uuid, registry_search};
-use crate::schema::{institutions, member_institutions, members};
-use crate::{DbConnection, MultiBackend, StorageError, db_time};
+use crate::schema::{institutions, member_institutions, members, membership_periods};
+use crate::{DbConnection, MultiBackend, Storage, StorageError, db_time};
 
 /// Rows per multi-row INSERT; well under SQLite's bound-variable limit.
 const INSERT_CHUNK: usize = 500;
 
-/// How many rows an import created, changed or left as they were.
+/// How many rows an import created, changed or left as they were, and whose membership it ended or
+/// re-opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportCounts {
     /// New rows.
@@ -31,6 +32,11 @@ pub struct ImportCounts {
     pub updated: usize,
     /// Rows already identical.
     pub unchanged: usize,
+    /// Members and links a full snapshot no longer lists: their membership ends on the import date.
+    pub ended: usize,
+    /// Members and links listed again after their membership had ended: re-opened on the import date
+    /// (also counted as updated or unchanged by their data).
+    pub reopened: usize,
 }
 
 /// What an import did, per table.
@@ -42,6 +48,32 @@ pub struct ImportReport {
     pub institutions: ImportCounts,
     /// Member–institution links.
     pub affiliations: ImportCounts,
+    /// The file was a full snapshot (what it leaves out ends).
+    pub snapshot: bool,
+    /// Nothing was written: the counts say what the import would do.
+    pub dry_run: bool,
+}
+
+/// How an import treats what the file leaves out, and whether it writes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImportOptions {
+    /// The file is the whole roster: members and links it does not list end on `today`.
+    pub snapshot: bool,
+    /// Work out the report, write nothing.
+    pub dry_run: bool,
+    /// End more than `max_end_share` of the active roster anyway.
+    pub force: bool,
+    /// Largest share (0–1) of the active members a snapshot may end without `force`.
+    pub max_end_share: f64,
+    /// The import's local date: ends and re-openings are dated with it.
+    pub today: NaiveDate,
+}
+
+impl ImportOptions {
+    /// An additive import (nothing ends), written, dated `today`.
+    pub fn additive(today: NaiveDate) -> Self {
+        ImportOptions { snapshot: false, dry_run: false, force: false, max_end_share: 1.0, today }
+    }
 }
 
 /// A member with their institutions, for search results.
@@ -59,8 +91,10 @@ pub struct MemberDetail {
     pub kana: Option<String>,
     /// Class.
     pub member_class: MemberClass,
-    /// Institutions run.
+    /// Institutions run (links that ended too, with their end).
     pub institutions: Vec<InstitutionDetail>,
+    /// When the membership ended, if it has no open period (the latest end).
+    pub membership_ended_on: Option<NaiveDate>,
 }
 
 /// An institution as search shows it.
@@ -86,6 +120,8 @@ pub struct InstitutionDetail {
     pub institution_code: Option<String>,
     /// The member's role there.
     pub role: AffiliationRole,
+    /// The day the member's link to it ended (a full snapshot no longer listed it), if it did.
+    pub ends_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable)]
@@ -128,6 +164,26 @@ struct AffiliationRow {
     member_id: String,
     institution_id: String,
     role: String,
+    ends_on: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = membership_periods)]
+#[diesel(check_for_backend(MultiBackend))]
+struct PeriodRow {
+    id: String,
+    member_id: String,
+    starts_on: Option<String>,
+    ends_on: Option<String>,
+}
+
+/// A local day as stored: YYYY-MM-DD, which sorts as it compares.
+fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(column: &str, text: &str) -> Result<NaiveDate, StorageError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt(column, text))
 }
 
 impl MemberRow {
@@ -166,6 +222,21 @@ pub enum ImportError {
     /// the file does not mention: (member in the file, registration number, member holding it).
     #[error("{} registration number(s) belong to members not in the file", .0.len())]
     RegistrationTaken(Vec<(String, String, String)>),
+    /// A full snapshot that would end more than the allowed share of the active roster, unforced.
+    #[error(
+        "the snapshot would end {ending} of {active} active memberships, more than the allowed share of {max_share}; check the file, or force the import"
+    )]
+    TooManyEnded {
+        /// Memberships it would end.
+        ending: usize,
+        /// Active memberships before the import.
+        active: usize,
+        /// The configured largest share.
+        max_share: f64,
+    },
+    /// A dry run finished: what the import would have done; the transaction is rolled back.
+    #[error("dry run")]
+    DryRun(Box<ImportReport>),
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -186,6 +257,8 @@ pub enum ImportStage {
     Institutions,
     /// Member–institution links.
     Affiliations,
+    /// Ending the memberships and links a full snapshot leaves out.
+    Ending,
     /// The search index of the members whose data changed.
     SearchIndex,
 }
@@ -197,6 +270,7 @@ impl ImportStage {
             Self::Members => "members",
             Self::Institutions => "institutions",
             Self::Affiliations => "links",
+            Self::Ending => "ending",
             Self::SearchIndex => "search index",
         }
     }
@@ -215,13 +289,33 @@ pub struct ImportProgress {
 
 /// Imports a checked registry file in the caller's transaction. Rows are matched by member number,
 /// institution key and (member, institution); a second import of the same file changes nothing.
+/// With `options.snapshot`, members and links the file leaves out end on `options.today`; a dry run
+/// answers [`ImportError::DryRun`] with the report, so the caller's transaction rolls back (see
+/// [`import_into`], which turns it into the report).
 pub fn import(
     conn: &mut DbConnection,
     snapshot: &RegistrySnapshot,
     now: DateTime<Utc>,
     actor: Option<Uuid>,
+    options: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    import_with_progress(conn, snapshot, now, actor, &mut |_| {})
+    import_with_progress(conn, snapshot, now, actor, options, &mut |_| {})
+}
+
+/// Runs [`import_with_progress`] in a write transaction of its own; a dry run's transaction is rolled
+/// back and its report returned.
+pub fn import_into(
+    storage: &Storage,
+    snapshot: &RegistrySnapshot,
+    now: DateTime<Utc>,
+    actor: Option<Uuid>,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport, ImportError> {
+    match storage.write(|conn| import_with_progress(conn, snapshot, now, actor, options, progress)) {
+        Err(ImportError::DryRun(report)) => Ok(*report),
+        other => other,
+    }
 }
 
 /// [`import`], telling `progress` after every chunk of rows. The file is compared with the database
@@ -233,10 +327,15 @@ pub fn import_with_progress(
     snapshot: &RegistrySnapshot,
     now: DateTime<Utc>,
     actor: Option<Uuid>,
+    options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport, ImportError> {
+    let today = day_text(options.today);
+    let active_before: i64 =
+        membership_periods::table.filter(membership_periods::ends_on.is_null()).count().get_result(conn)?;
     let now = db_time(now);
-    let mut report = ImportReport::default();
+    let mut report =
+        ImportReport { snapshot: options.snapshot, dry_run: options.dry_run, ..ImportReport::default() };
     check_registration_numbers(conn, snapshot)?;
     free_changing_registration_numbers(conn, snapshot)?;
     // Members whose search rows must be rewritten: their own row, an institution or a link changed.
@@ -253,7 +352,16 @@ pub fn import_with_progress(
             .into_iter()
             .map(|row| (row.member_number.clone(), row))
             .collect();
+        let existing_ids: Vec<&str> = existing.values().map(|row| row.id.as_str()).collect();
+        let open: HashSet<String> = membership_periods::table
+            .filter(membership_periods::member_id.eq_any(&existing_ids))
+            .filter(membership_periods::ends_on.is_null())
+            .select(membership_periods::member_id)
+            .load(conn)?
+            .into_iter()
+            .collect();
         let mut new_members = Vec::new();
+        let mut new_periods = Vec::new();
         for record in chunk {
             let wanted = MemberRow {
                 id: Uuid::now_v7().to_string(),
@@ -290,13 +398,30 @@ pub fn import_with_progress(
                     report.members.created += 1;
                     reindex.insert(wanted.id.clone());
                     let id = wanted.id.clone();
+                    // A new member's first period has no start: the roster does not say since when.
+                    new_periods.push(PeriodRow {
+                        id: Uuid::now_v7().to_string(),
+                        member_id: id.clone(),
+                        starts_on: None,
+                        ends_on: None,
+                    });
                     new_members.push(wanted);
                     id
                 }
             };
+            if existing.contains_key(record.member_number.as_str()) && !open.contains(&id) {
+                report.members.reopened += 1;
+                new_periods.push(PeriodRow {
+                    id: Uuid::now_v7().to_string(),
+                    member_id: id.clone(),
+                    starts_on: Some(today.clone()),
+                    ends_on: None,
+                });
+            }
             member_ids.insert(record.member_number.as_str(), id);
         }
         insert_members(conn, &new_members)?;
+        insert_periods(conn, &new_periods)?;
         let done = (index * INSERT_CHUNK + chunk.len()).min(total);
         progress(ImportProgress { stage: ImportStage::Members, done, total });
     }
@@ -385,22 +510,33 @@ pub fn import_with_progress(
             }
         }
         let chunk_members: Vec<&str> = pairs.iter().map(|(member_id, _, _)| member_id.as_str()).collect();
-        let existing: HashMap<(String, String), String> = member_institutions::table
+        let existing: HashMap<(String, String), (String, Option<String>)> = member_institutions::table
             .filter(member_institutions::member_id.eq_any(&chunk_members))
             .select(AffiliationRow::as_select())
             .load(conn)?
             .into_iter()
-            .map(|row| ((row.member_id, row.institution_id), row.role))
+            .map(|row| ((row.member_id, row.institution_id), (row.role, row.ends_on)))
             .collect();
         let mut new_links = Vec::new();
         for (member_id, institution_id, role) in pairs {
             match existing.get(&(member_id.clone(), institution_id.clone())) {
-                Some(current) if current == role => report.affiliations.unchanged += 1,
-                Some(_) => {
-                    diesel::update(member_institutions::table.find((member_id, institution_id)))
-                        .set(member_institutions::role.eq(role))
-                        .execute(conn)?;
-                    report.affiliations.updated += 1;
+                Some((current, ends_on)) => {
+                    if current == role {
+                        report.affiliations.unchanged += 1;
+                    } else {
+                        report.affiliations.updated += 1;
+                    }
+                    if ends_on.is_some() {
+                        report.affiliations.reopened += 1;
+                    }
+                    if current != role || ends_on.is_some() {
+                        diesel::update(member_institutions::table.find((member_id, institution_id)))
+                            .set((
+                                member_institutions::role.eq(role),
+                                member_institutions::ends_on.eq(None::<String>),
+                            ))
+                            .execute(conn)?;
+                    }
                 }
                 None => {
                     report.affiliations.created += 1;
@@ -409,6 +545,7 @@ pub fn import_with_progress(
                         member_id: member_id.clone(),
                         institution_id: institution_id.clone(),
                         role: role.to_owned(),
+                        ends_on: None,
                     });
                 }
             }
@@ -417,9 +554,15 @@ pub fn import_with_progress(
         let done = (index * INSERT_CHUNK + chunk.len()).min(total);
         progress(ImportProgress { stage: ImportStage::Affiliations, done, total });
     }
+    if options.snapshot {
+        end_absent(conn, snapshot, &seen, active_before, options, &mut report, progress)?;
+    }
     drop(seen);
     drop(member_ids);
     drop(institution_ids);
+    if options.dry_run {
+        return Err(ImportError::DryRun(Box::new(report)));
+    }
 
     // Members of a changed institution, also through links this file does not mention.
     for chunk in changed_institutions.chunks(INSERT_CHUNK) {
@@ -458,9 +601,71 @@ pub fn import_with_progress(
         members_updated = report.members.updated,
         institutions_created = report.institutions.created,
         institutions_updated = report.institutions.updated,
+        members_ended = report.members.ended,
+        members_reopened = report.members.reopened,
+        affiliations_ended = report.affiliations.ended,
+        snapshot = report.snapshot,
         "registry imported"
     );
     Ok(report)
+}
+
+/// Ends, on the import date, the open membership of every member the snapshot leaves out and every
+/// open link it leaves out; refuses (unless forced) to end more than the allowed share of the members
+/// active before the import.
+fn end_absent(
+    conn: &mut DbConnection,
+    snapshot: &RegistrySnapshot,
+    listed_links: &HashSet<(&str, &str)>,
+    active_before: i64,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(), ImportError> {
+    let today = day_text(options.today);
+    let listed: HashSet<&str> = snapshot.members.iter().map(|m| m.member_number.as_str()).collect();
+    let ending: Vec<String> = membership_periods::table
+        .inner_join(members::table)
+        .filter(membership_periods::ends_on.is_null())
+        .select((membership_periods::id, members::member_number))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .filter(|(_, number)| !listed.contains(number.as_str()))
+        .map(|(period, _)| period)
+        .collect();
+    let active = usize::try_from(active_before).unwrap_or(0);
+    #[allow(clippy::cast_precision_loss)] // rosters are far below 2^52 members
+    let share = if active == 0 { 0.0 } else { ending.len() as f64 / active as f64 };
+    if share > options.max_end_share && !options.force {
+        return Err(ImportError::TooManyEnded {
+            ending: ending.len(),
+            active,
+            max_share: options.max_end_share,
+        });
+    }
+    let total = ending.len();
+    for (index, chunk) in ending.chunks(INSERT_CHUNK).enumerate() {
+        diesel::update(membership_periods::table.filter(membership_periods::id.eq_any(chunk)))
+            .set(membership_periods::ends_on.eq(&today))
+            .execute(conn)?;
+        let done = (index * INSERT_CHUNK + chunk.len()).min(total);
+        progress(ImportProgress { stage: ImportStage::Ending, done, total });
+    }
+    report.members.ended = total;
+
+    let open_links: Vec<(String, String)> = member_institutions::table
+        .filter(member_institutions::ends_on.is_null())
+        .select((member_institutions::member_id, member_institutions::institution_id))
+        .load(conn)?;
+    for (member_id, institution_id) in open_links {
+        if !listed_links.contains(&(member_id.as_str(), institution_id.as_str())) {
+            diesel::update(member_institutions::table.find((&member_id, &institution_id)))
+                .set(member_institutions::ends_on.eq(&today))
+                .execute(conn)?;
+            report.affiliations.ended += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a file that gives a member a registration number another member keeps (one the file does
@@ -537,6 +742,20 @@ fn insert_members(conn: &mut DbConnection, rows: &[MemberRow]) -> Result<(), Sto
     Ok(())
 }
 
+fn insert_periods(conn: &mut DbConnection, rows: &[PeriodRow]) -> Result<(), StorageError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(membership_periods::table).values(chunk).execute(pg)?
+            }
+            DbConnection::Sqlite(lite) => {
+                diesel::insert_into(membership_periods::table).values(chunk).execute(lite)?
+            }
+        };
+    }
+    Ok(())
+}
+
 fn insert_institutions(conn: &mut DbConnection, rows: &[InstitutionRow]) -> Result<(), StorageError> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         match conn {
@@ -583,6 +802,26 @@ pub fn member_for_identifier(
     let institutions = institutions_of(conn, std::slice::from_ref(&row.id))?;
     let member_class = MemberClass::parse(&row.member_class)
         .map_err(|_| corrupt("members.member_class", &row.member_class))?;
+    let periods = membership_periods::table
+        .filter(membership_periods::member_id.eq(&row.id))
+        .select(PeriodRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|period| {
+            Ok(MembershipPeriod {
+                starts_on: period
+                    .starts_on
+                    .as_deref()
+                    .map(|day| parse_day("membership_periods.starts_on", day))
+                    .transpose()?,
+                ends_on: period
+                    .ends_on
+                    .as_deref()
+                    .map(|day| parse_day("membership_periods.ends_on", day))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
     Ok(Some(RegistryMember {
         id: parse_uuid("members.id", &row.id)?,
         name: row.name,
@@ -595,8 +834,10 @@ pub fn member_for_identifier(
                 name: institution.name,
                 prefecture: institution.prefecture,
                 address: institution.address,
+                ends_on: institution.ends_on,
             })
             .collect(),
+        periods,
     }))
 }
 
@@ -604,14 +845,19 @@ fn institutions_of(
     conn: &mut DbConnection,
     member_ids: &[String],
 ) -> Result<Vec<(String, InstitutionDetail)>, StorageError> {
-    let rows: Vec<(String, String, InstitutionRow)> = member_institutions::table
+    let rows: Vec<(String, String, Option<String>, InstitutionRow)> = member_institutions::table
         .inner_join(institutions::table)
         .filter(member_institutions::member_id.eq_any(member_ids))
         .order(institutions::name.asc())
-        .select((member_institutions::member_id, member_institutions::role, InstitutionRow::as_select()))
+        .select((
+            member_institutions::member_id,
+            member_institutions::role,
+            member_institutions::ends_on,
+            InstitutionRow::as_select(),
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(member_id, role, row)| {
+        .map(|(member_id, role, ends_on, row)| {
             let detail = InstitutionDetail {
                 id: parse_uuid("institutions.id", &row.id)?,
                 kind: InstitutionKind::parse(&row.kind)
@@ -620,6 +866,10 @@ fn institutions_of(
                     .map_err(|_| corrupt("institutions.prefecture", &row.prefecture))?,
                 role: AffiliationRole::parse(&role)
                     .map_err(|_| corrupt("member_institutions.role", &role))?,
+                ends_on: ends_on
+                    .as_deref()
+                    .map(|day| parse_day("member_institutions.ends_on", day))
+                    .transpose()?,
                 institution_key: row.institution_key,
                 name: row.name,
                 postal_code: row.postal_code,
@@ -632,6 +882,33 @@ fn institutions_of(
         .collect()
 }
 
+/// The members among `member_ids` without an open membership period, with their latest end.
+fn ended_memberships(
+    conn: &mut DbConnection,
+    member_ids: &[String],
+) -> Result<HashMap<String, NaiveDate>, StorageError> {
+    let periods: Vec<(String, Option<String>)> = membership_periods::table
+        .filter(membership_periods::member_id.eq_any(member_ids))
+        .select((membership_periods::member_id, membership_periods::ends_on))
+        .load(conn)?;
+    let mut open: HashSet<String> = HashSet::new();
+    let mut ended: HashMap<String, NaiveDate> = HashMap::new();
+    for (member_id, ends_on) in periods {
+        match ends_on {
+            None => {
+                open.insert(member_id);
+            }
+            Some(day) => {
+                let day = parse_day("membership_periods.ends_on", &day)?;
+                let latest = ended.entry(member_id).or_insert(day);
+                *latest = (*latest).max(day);
+            }
+        }
+    }
+    ended.retain(|member_id, _| !open.contains(member_id));
+    Ok(ended)
+}
+
 /// Operators' lookup, ranked: exact identifier, then a key that starts with the text, then one that
 /// contains it (see [`crate::queries::registry_search`] for which keys and indexes).
 pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<MemberDetail>, StorageError> {
@@ -642,6 +919,7 @@ pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<Mem
     for (member_id, institution) in institutions_of(conn, &ids)? {
         by_member.entry(member_id).or_default().push(institution);
     }
+    let ended = ended_memberships(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             Ok(MemberDetail {
@@ -649,6 +927,7 @@ pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> Result<Vec<Mem
                 member_class: MemberClass::parse(&row.member_class)
                     .map_err(|_| corrupt("members.member_class", &row.member_class))?,
                 institutions: by_member.remove(&row.id).unwrap_or_default(),
+                membership_ended_on: ended.get(&row.id).copied(),
                 member_number: row.member_number,
                 registration_number: row.registration_number,
                 name: row.name,

@@ -58,9 +58,14 @@ pub fn resolve(conn: &mut DbConnection, change: &Change, summary: &str) -> Resul
 }
 
 /// Declines a ticket (not eligible, or out of scope without a triage) with a reason.
-pub fn decline(conn: &mut DbConnection, change: &Change, reason: &str) -> Result<TicketHeader, ChangeError> {
+pub fn decline(
+    conn: &mut DbConnection,
+    change: &Change,
+    reason: &str,
+    security_portal_url: Option<&str>,
+) -> Result<TicketHeader, ChangeError> {
     let ticket = change::lock(conn, change)?;
-    let event = changes::decline(&change::now_of(&ticket), change.role, reason)?;
+    let event = changes::decline(&change::now_of(&ticket), change.role, reason, security_portal_url)?;
     let TicketEvent::Declined(declined) = &event else { return Err(ChangeError::NotFound) };
     diesel::update(tickets::table.find(DbUuid(ticket.id)))
         .set((
@@ -132,7 +137,7 @@ fn set_assignee(
     change::reload(conn, ticket.id)
 }
 
-/// A supervisor confirms an unverified caller, which allows referrals on a serious incident.
+/// A supervisor confirms an unverified caller, with the reason, which allows referrals of any kind.
 pub fn confirm_caller(
     conn: &mut DbConnection,
     change: &Change,

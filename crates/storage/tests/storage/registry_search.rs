@@ -30,7 +30,8 @@ fn snapshot(rows: &[&str]) -> RegistrySnapshot {
 
 fn import(storage: &Storage, rows: &[&str]) {
     let snapshot = snapshot(rows);
-    storage.write(|conn| registry::import(conn, &snapshot, Utc::now(), None)).expect("import");
+    let options = registry::ImportOptions::additive(Utc::now().date_naive());
+    storage.write(|conn| registry::import(conn, &snapshot, Utc::now(), None, &options)).expect("import");
 }
 
 fn search(storage: &Storage, q: &str, limit: i64) -> Vec<String> {
