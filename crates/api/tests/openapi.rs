@@ -275,6 +275,7 @@ fn dummy(name: &str) -> &'static str {
         "id" => "01900000-0000-7000-8000-00000000abcd",
         "token" => "not-a-signed-token",
         "action" => "accept",
+        "prefecture" => "27",
         other => panic!("no dummy value for the path parameter {{{other}}}: add one"),
     }
 }

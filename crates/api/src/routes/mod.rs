@@ -15,6 +15,7 @@ pub mod members;
 pub mod meta;
 pub mod notifications;
 pub mod partners;
+pub mod police_desks;
 pub mod referrals;
 pub mod registry;
 pub mod status;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::pay)
             .service(support_payments::reject)
             .service(support_payments::list)
-            .service(deadlines::list),
+            .service(deadlines::list)
+            .service(police_desks::availability),
     );
 }
