@@ -23,6 +23,7 @@ mod police_availability;
 mod problems;
 mod queues;
 mod registry;
+mod reports;
 mod security;
 mod service;
 mod support_payments;

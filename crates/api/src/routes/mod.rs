@@ -8,6 +8,7 @@ pub use meta::fallback;
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
+pub mod dashboard;
 pub mod deadlines;
 pub mod facts;
 pub mod health;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::reject)
             .service(support_payments::list)
             .service(deadlines::list)
-            .service(police_desks::availability),
+            .service(police_desks::availability)
+            .service(dashboard::dashboard),
     );
 }

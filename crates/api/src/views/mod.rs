@@ -28,7 +28,10 @@ pub use incident::{
 };
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
-pub use report::{DeskRef, PoliceDeskAvailabilityView};
+pub use report::{
+    CallsTodayView, DashboardView, DeskRef, HotlineStateView, OpenTicketsView, OverdueView,
+    PoliceDeskAvailabilityView, PoliceDesksOpenView, PriorityCountView, StatusCountView,
+};
 pub use status::{HealthView, HotlineStatusView, ReadyView};
 pub use ticket::{
     AllowedTransition, CallbackList, CallbackView, CallerView, ConsentView, EventActorView, EventList,
