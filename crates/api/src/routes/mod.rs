@@ -19,6 +19,7 @@ pub mod partners;
 pub mod police_desks;
 pub mod referrals;
 pub mod registry;
+pub mod reports;
 pub mod status;
 pub mod support_payments;
 pub mod tickets;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::list)
             .service(deadlines::list)
             .service(police_desks::availability)
-            .service(dashboard::dashboard),
+            .service(dashboard::dashboard)
+            .service(reports::summary),
     );
 }

@@ -29,8 +29,10 @@ pub use incident::{
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
 pub use report::{
-    CallsTodayView, DashboardView, DeskRef, HotlineStateView, OpenTicketsView, OverdueView,
-    PoliceDeskAvailabilityView, PoliceDesksOpenView, PriorityCountView, StatusCountView,
+    BreakdownRowView, CallsTodayView, DashboardView, DeskRef, DurationStatsView, DurationsView,
+    HotlineStateView, OpenTicketsView, OutcomeCountView, OverdueView, PoliceDeskAvailabilityView,
+    PoliceDesksOpenView, PriorityCountView, ReferralCountView, ReportRangeView, ReportTotalsView,
+    StatusCountView, SummaryReportView,
 };
 pub use status::{HealthView, HotlineStatusView, ReadyView};
 pub use ticket::{

@@ -7,7 +7,7 @@ use hotline_domain::prefecture::PrefectureCode;
 use hotline_domain::schedule::HotlineStatus;
 use hotline_domain::ticket::TicketStatus;
 use hotline_storage::queries::partners::PartnerRecord;
-use hotline_storage::queries::reports::{DashboardCounts, OpenTickets};
+use hotline_storage::queries::reports::{CallsAndTickets, DashboardCounts, Durations, OpenTickets, Summary};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -249,5 +249,233 @@ impl DashboardView {
                 prefectures: open,
             },
         }
+    }
+}
+
+/// The range a report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportRangeView {
+    /// First JST date, inclusive.
+    pub from: NaiveDate,
+    /// Last JST date, inclusive.
+    pub to: NaiveDate,
+    /// Number of days.
+    pub days: i64,
+    /// Zone the days and hours are counted in.
+    #[schema(examples("Asia/Tokyo"))]
+    pub time_zone: String,
+}
+
+/// Calls and tickets under one key of a breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BreakdownRowView {
+    /// The key: a JST date, a JST hour `00`–`23`, a category, an incident kind (`untriaged` before
+    /// triage) or a prefecture code.
+    pub key: String,
+    /// Calls started in it.
+    pub calls: i64,
+    /// Tickets whose first call started in it.
+    pub tickets: i64,
+}
+
+/// Referrals of one kind with one outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReferralCountView {
+    /// `forensic`, `legal` or `police`.
+    pub kind: String,
+    /// The referral's status now: `requested`, `accepted`, `completed`, `declined` or `cancelled`.
+    pub outcome: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// Calls with one verification outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeCountView {
+    /// The outcome.
+    pub outcome: String,
+    /// How many calls.
+    pub count: i64,
+}
+
+/// The distribution of one duration, in whole seconds (nearest-rank percentiles).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DurationStatsView {
+    /// How many durations.
+    pub count: i64,
+    /// Median; `null` without durations.
+    pub median_seconds: Option<i64>,
+    /// 90th percentile; `null` without durations.
+    pub p90_seconds: Option<i64>,
+}
+
+impl DurationStatsView {
+    fn new(durations: &Durations) -> Self {
+        Self {
+            count: i64::try_from(durations.0.len()).unwrap_or(i64::MAX),
+            median_seconds: durations.percentile(50),
+            p90_seconds: durations.percentile(90),
+        }
+    }
+}
+
+/// The durations the report measures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DurationsView {
+    /// From a ticket's first call to its first response, for tickets opened in the range.
+    pub first_response: DurationStatsView,
+    /// From a referral's request to its acceptance, for referrals requested in the range.
+    pub referral_acceptance: DurationStatsView,
+    /// From a ticket's first call to its resolution, for tickets opened in the range and resolved.
+    pub resolution: DurationStatsView,
+}
+
+/// Totals of the range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportTotalsView {
+    /// Calls.
+    pub calls: i64,
+    /// Tickets opened.
+    pub tickets: i64,
+}
+
+/// The summary report over a range of JST days: counts and durations only, every list in a stable
+/// order (so two runs over the same data compare byte for byte).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SummaryReportView {
+    /// The range.
+    pub range: ReportRangeView,
+    /// Totals.
+    pub totals: ReportTotalsView,
+    /// Every JST date of the range, ascending.
+    pub by_day: Vec<BreakdownRowView>,
+    /// Every JST hour `00`–`23`.
+    pub by_hour: Vec<BreakdownRowView>,
+    /// By the ticket's category, ascending (only those present).
+    pub by_category: Vec<BreakdownRowView>,
+    /// By the ticket's incident kind, ascending (only those present).
+    pub by_incident_kind: Vec<BreakdownRowView>,
+    /// By the ticket's prefecture code, ascending (only those present).
+    pub by_prefecture: Vec<BreakdownRowView>,
+    /// Referrals requested in the range by kind and outcome, ascending.
+    pub referrals: Vec<ReferralCountView>,
+    /// Calls by verification outcome, ascending.
+    pub verification: Vec<OutcomeCountView>,
+    /// Durations.
+    pub durations: DurationsView,
+}
+
+fn rows<K: ToString>(map: &std::collections::BTreeMap<K, CallsAndTickets>) -> Vec<BreakdownRowView> {
+    map.iter()
+        .map(|(key, cell)| BreakdownRowView {
+            key: key.to_string(),
+            calls: cell.calls,
+            tickets: cell.tickets,
+        })
+        .collect()
+}
+
+impl SummaryReportView {
+    /// The report from the aggregates.
+    pub fn new(summary: &Summary, from: NaiveDate, to: NaiveDate, tz: chrono_tz::Tz) -> Self {
+        let by_day = rows(&summary.days);
+        let by_hour = summary
+            .hours
+            .iter()
+            .map(|(hour, cell)| BreakdownRowView {
+                key: format!("{hour:02}"),
+                calls: cell.calls,
+                tickets: cell.tickets,
+            })
+            .collect();
+        Self {
+            range: ReportRangeView {
+                from,
+                to,
+                days: (to - from).num_days() + 1,
+                time_zone: tz.name().to_owned(),
+            },
+            totals: ReportTotalsView {
+                calls: by_day.iter().map(|row| row.calls).sum(),
+                tickets: by_day.iter().map(|row| row.tickets).sum(),
+            },
+            by_day,
+            by_hour,
+            by_category: rows(&summary.categories),
+            by_incident_kind: rows(&summary.incident_kinds),
+            by_prefecture: rows(&summary.prefectures),
+            referrals: summary
+                .referrals
+                .iter()
+                .map(|((kind, outcome), count)| ReferralCountView {
+                    kind: kind.clone(),
+                    outcome: outcome.clone(),
+                    count: *count,
+                })
+                .collect(),
+            verification: summary
+                .verification
+                .iter()
+                .map(|(outcome, count)| OutcomeCountView { outcome: outcome.clone(), count: *count })
+                .collect(),
+            durations: DurationsView {
+                first_response: DurationStatsView::new(&summary.first_response),
+                referral_acceptance: DurationStatsView::new(&summary.referral_acceptance),
+                resolution: DurationStatsView::new(&summary.resolution),
+            },
+        }
+    }
+
+    /// The report as CSV (UTF-8 with a byte-order mark, for spreadsheets): one value per line,
+    /// `section,key,metric,value`, in the order of the JSON.
+    pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+        out.write_record(["section", "key", "metric", "value"])?;
+        let range = &self.range;
+        for (metric, value) in [
+            ("from", range.from.to_string()),
+            ("to", range.to.to_string()),
+            ("days", range.days.to_string()),
+            ("time_zone", range.time_zone.clone()),
+        ] {
+            out.write_record(["range", "", metric, &value])?;
+        }
+        out.write_record(["totals", "", "calls", &self.totals.calls.to_string()])?;
+        out.write_record(["totals", "", "tickets", &self.totals.tickets.to_string()])?;
+        for (section, rows) in [
+            ("day", &self.by_day),
+            ("hour", &self.by_hour),
+            ("category", &self.by_category),
+            ("incident_kind", &self.by_incident_kind),
+            ("prefecture", &self.by_prefecture),
+        ] {
+            for row in rows {
+                out.write_record([section, &row.key, "calls", &row.calls.to_string()])?;
+                out.write_record([section, &row.key, "tickets", &row.tickets.to_string()])?;
+            }
+        }
+        for row in &self.referrals {
+            out.write_record([
+                "referrals",
+                &format!("{}/{}", row.kind, row.outcome),
+                "count",
+                &row.count.to_string(),
+            ])?;
+        }
+        for row in &self.verification {
+            out.write_record(["verification", &row.outcome, "count", &row.count.to_string()])?;
+        }
+        let d = &self.durations;
+        for (section, stats) in [
+            ("first_response", &d.first_response),
+            ("referral_acceptance", &d.referral_acceptance),
+            ("resolution", &d.resolution),
+        ] {
+            let opt = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+            out.write_record([section, "", "count", &stats.count.to_string()])?;
+            out.write_record([section, "", "median_seconds", &opt(stats.median_seconds)])?;
+            out.write_record([section, "", "p90_seconds", &opt(stats.p90_seconds)])?;
+        }
+        out.into_inner().map_err(|error| csv::Error::from(error.into_error()))
     }
 }
