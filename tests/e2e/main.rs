@@ -18,6 +18,7 @@ mod intake;
 mod lifecycle;
 mod lifecycle_refusals;
 mod logging;
+mod metrics;
 mod openapi;
 mod police_availability;
 mod problems;

@@ -288,9 +288,9 @@ fn complete(api: &mut Document) {
                 ProblemType::RequestTimeout,
                 ProblemType::InternalError,
             ]);
-            // Everything under /v1 (the token is looked up), readiness, and the partners' pages use the
-            // database.
-            if under_v1 || path == "/readyz" || path.starts_with("/ack/") {
+            // Everything under /v1 (the token is looked up), readiness, the metrics (token and gauges)
+            // and the partners' pages use the database.
+            if under_v1 || path == "/readyz" || path == "/metrics" || path.starts_with("/ack/") {
                 problems.push(ProblemType::ServiceUnavailable);
             }
             if role.is_some() {

@@ -179,6 +179,7 @@ impl Application {
             alerts,
             support_rules: Arc::clone(&support_rules),
             deadline_policy,
+            metrics: Arc::new(hotline_api::metrics::Metrics::new().context("registering the metrics")?),
         });
         // Heads actix-http refuses before routing get our problem+json too (crates/api/src/http_layer.rs).
         if !hotline_api::http_layer::install() {
@@ -193,7 +194,7 @@ impl Application {
         let throttle = web::Data::new(AuthThrottle::new(failures_per_minute));
         let mut server = HttpServer::new(move || {
             // The middleware registered last runs first: telemetry, request id, compression, the
-            // security headers (on every answer, the deadline's and the safety net's included), the
+            // request metrics, the security headers (on every answer, the deadline's and the safety net's included), the
             // request deadline, then actix's own errors rewritten as problems.
             App::new()
                 .app_data(state.clone())
@@ -204,6 +205,7 @@ impl Application {
                 .wrap(deadline)
                 .wrap(SecurityHeaders)
                 .wrap(Compress::default())
+                .wrap(from_fn(hotline_api::metrics::record_request))
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::<PrivacyRootSpan>::new())
         })

@@ -20,6 +20,7 @@ pub mod police_desks;
 pub mod referrals;
 pub mod registry;
 pub mod reports;
+pub mod scrape;
 pub mod status;
 pub mod support_payments;
 pub mod tickets;
@@ -43,6 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     .service(meta::openapi_json)
     .service(ack::show)
     .service(ack::answer)
+    // Prometheus scrapes with an admin token: authenticated like `/v1`, outside it (the usual path).
+    .service(scope::scope("/metrics").wrap(from_fn(authenticate)).service(scrape::metrics))
     .service(
         scope::scope("/v1")
             // The middleware registered last runs first: authenticate, then answer stored replays, then
