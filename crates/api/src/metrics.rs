@@ -20,8 +20,6 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::state::AppState;
-
 /// The service's metrics and the registry they are exposed from.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -127,7 +125,8 @@ impl Metrics {
 }
 
 /// Middleware: counts every request by method, route pattern (`unmatched` when no route took it) and
-/// final status, and observes its latency.
+/// final status, and observes its latency, in the [`Metrics`] registered as app data (the same as
+/// `AppState::metrics`).
 pub async fn record_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -135,14 +134,14 @@ pub async fn record_request(
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let outcome = next.call(req).await;
-    if let Some(state) = state {
+    if let Some(metrics) = metrics {
         let status = match &outcome {
             Ok(response) => response.status().as_u16(),
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
-        state.metrics.observe(&method, &route, status, started.elapsed().as_secs_f64());
+        metrics.observe(&method, &route, status, started.elapsed().as_secs_f64());
     }
     outcome
 }

@@ -170,6 +170,7 @@ impl Application {
         };
         let worker = tokio::spawn(worker.run(worker_stopped));
         let config = api_config(&settings)?;
+        let metrics = Arc::new(hotline_api::metrics::Metrics::new().context("registering the metrics")?);
         let state = web::Data::new(AppState {
             storage: storage.clone(),
             schedule,
@@ -179,8 +180,10 @@ impl Application {
             alerts,
             support_rules: Arc::clone(&support_rules),
             deadline_policy,
-            metrics: Arc::new(hotline_api::metrics::Metrics::new().context("registering the metrics")?),
+            metrics: Arc::clone(&metrics),
         });
+        // The request metrics middleware finds them as app data of their own.
+        let metrics = web::Data::from(metrics);
         // Heads actix-http refuses before routing get our problem+json too (crates/api/src/http_layer.rs).
         if !hotline_api::http_layer::install() {
             tracing::warn!("another responder for refused request heads was installed first");
@@ -198,6 +201,7 @@ impl Application {
             // request deadline, then actix's own errors rewritten as problems.
             App::new()
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(throttle.clone())
                 .configure(hotline_api::configure)
                 .wrap(from_fn(hotline_api::http_layer::refuse_long_target))

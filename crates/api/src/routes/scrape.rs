@@ -19,7 +19,7 @@ use crate::state::AppState;
     tag = "meta",
     operation_id = "getMetrics",
     security(("bearer" = ["admin"])),
-    responses((status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = String)),
+    responses((status = 200, description = "The metrics.", content_type = "text/plain", body = String)),
 )]
 #[get("")]
 pub async fn metrics(_auth: Authorized<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -125,8 +125,8 @@ fn seconds_between(pg: bool, start: &str, end: &str) -> String {
     }
 }
 
-/// Ticket statuses that take no more work: everything else is open.
-const FINISHED: &str = "('closed', 'declined')";
+/// Ticket statuses still open (all but `closed` and `declined`), listed so that the status index serves.
+const OPEN: &str = "('new', 'triaged', 'in_progress', 'escalated', 'resolved')";
 
 /// `CASE` on a ticket's priority (an untriaged ticket counts as P1, as its SLA clock does) choosing one
 /// of four bound cutoffs, `$first`…`$first+3` for P1…P4.
@@ -196,7 +196,7 @@ pub fn dashboard(
         &format!(
             "SELECT status AS key, priority AS key2, \
              SUM(CASE WHEN assignee_token_id IS NULL THEN 1 ELSE 0 END) AS unassigned, COUNT(*) AS n \
-             FROM tickets WHERE status NOT IN {FINISHED} GROUP BY status, priority"
+             FROM tickets WHERE status IN {OPEN} GROUP BY status, priority"
         ),
         &[],
     )?;
@@ -216,7 +216,7 @@ pub fn dashboard(
     let overdue_tickets = count(
         conn,
         &format!(
-            "SELECT COUNT(*) AS n FROM tickets t WHERE t.status NOT IN {FINISHED} AND (\
+            "SELECT COUNT(*) AS n FROM tickets t WHERE t.status IN {OPEN} AND (\
              (t.first_response_at IS NULL AND t.first_call_at < {}) \
              OR (t.resolved_at IS NULL AND t.first_call_at < {}) \
              OR EXISTS (SELECT 1 FROM referrals r WHERE r.ticket_id = t.id AND {}))",
@@ -238,7 +238,7 @@ pub fn dashboard(
         conn,
         &format!(
             "SELECT COUNT(*) AS n FROM callbacks c JOIN tickets t ON t.id = c.ticket_id \
-             WHERE c.completed_at IS NULL AND c.due_at < $1 AND t.status NOT IN {FINISHED}"
+             WHERE c.completed_at IS NULL AND c.due_at < $1 AND t.status IN {OPEN}"
         ),
         &[Param::Time(db_time(now))],
     )?;
@@ -472,6 +472,17 @@ pub fn gauges(conn: &mut DbConnection) -> Result<Gauges, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_open_statuses_are_those_that_take_follow_ups() {
+        use hotline_domain::ticket::TicketStatus;
+        let open: Vec<String> = TicketStatus::ALL
+            .into_iter()
+            .filter(|status| status.accepts_follow_up())
+            .map(|status| format!("'{}'", status.as_str()))
+            .collect();
+        assert_eq!(OPEN, format!("({})", open.join(", ")));
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {
