@@ -311,11 +311,7 @@ pub struct DurationStatsView {
 
 impl DurationStatsView {
     fn new(durations: &Durations) -> Self {
-        Self {
-            count: i64::try_from(durations.0.len()).unwrap_or(i64::MAX),
-            median_seconds: durations.percentile(50),
-            p90_seconds: durations.percentile(90),
-        }
+        Self { count: durations.count, median_seconds: durations.median, p90_seconds: durations.p90 }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Aggregates for supervisors: the dashboard's counts, the summary report over a range of JST days, and
 //! the gauges of the metrics endpoint. Everything is counted in SQL (`COUNT(*)` with `GROUP BY`), never by
-//! loading rows; only the duration columns of the percentiles are selected (sorted, in seconds). Japan
+//! loading rows; a percentile is the one duration at its nearest rank (`ORDER BY … LIMIT 1 OFFSET`). Japan
 //! has no daylight saving time, so a JST day or hour is the UTC instant shifted by nine hours, written
 //! per dialect. Nothing here reads a name, a phone number or a summary.
 
@@ -279,21 +279,22 @@ pub struct CallsAndTickets {
     pub tickets: i64,
 }
 
-/// Durations in whole seconds, ascending.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Durations(pub Vec<i64>);
+/// The nearest rank of the `p`-th percentile (`p` in 1–100) among `n` sorted values, 1-based: the
+/// smallest rank with at least `p`% of the values at or below it; `None` without values.
+pub fn nearest_rank(p: u32, n: i64) -> Option<i64> {
+    let n = u64::try_from(n).ok().filter(|n| *n > 0)?;
+    i64::try_from((u64::from(p) * n).div_ceil(100).clamp(1, n)).ok()
+}
 
-impl Durations {
-    /// The nearest-rank percentile (`p` in 1–100): the smallest value with at least `p`% of the values at
-    /// or below it; `None` without values.
-    pub fn percentile(&self, p: u32) -> Option<i64> {
-        let n = self.0.len();
-        if n == 0 {
-            return None;
-        }
-        let rank = (usize::try_from(p).unwrap_or(100) * n).div_ceil(100).clamp(1, n);
-        self.0.get(rank - 1).copied()
-    }
+/// The distribution of one duration, in whole seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Durations {
+    /// How many durations.
+    pub count: i64,
+    /// The median (nearest rank).
+    pub median: Option<i64>,
+    /// The 90th percentile (nearest rank).
+    pub p90: Option<i64>,
 }
 
 /// The summary report's aggregates over a range of JST days.
@@ -397,17 +398,18 @@ pub fn summary(
         &range,
     )?;
     summary.verification = verification.into_iter().map(|row| (row.key, row.n)).collect();
+    // Counted, then each percentile read at its rank in the sorted durations (the database sorts; only
+    // one value per percentile leaves it).
     let durations = |conn: &mut DbConnection, table: &str, start: &str, end: &str, anchor: &str| {
         let seconds = seconds_between(pg, start, end);
-        load::<Seconds>(
-            conn,
-            &format!(
-                "SELECT {seconds} AS seconds FROM {table} \
-                 WHERE {anchor} >= $1 AND {anchor} < $2 AND {end} IS NOT NULL ORDER BY 1"
-            ),
-            &range,
-        )
-        .map(|rows| Durations(rows.into_iter().map(|row| row.seconds).collect()))
+        let from = format!("FROM {table} WHERE {anchor} >= $1 AND {anchor} < $2 AND {end} IS NOT NULL");
+        let count = count(conn, &format!("SELECT COUNT(*) AS n {from}"), &range)?;
+        let mut at = |p: u32| -> Result<Option<i64>, StorageError> {
+            let Some(rank) = nearest_rank(p, count) else { return Ok(None) };
+            let sql = format!("SELECT {seconds} AS seconds {from} ORDER BY 1 LIMIT 1 OFFSET {}", rank - 1);
+            Ok(load::<Seconds>(conn, &sql, &range)?.first().map(|row| row.seconds))
+        };
+        Ok::<_, StorageError>(Durations { count, median: at(50)?, p90: at(90)? })
     };
     summary.first_response =
         durations(conn, "tickets", "first_call_at", "first_response_at", "first_call_at")?;
@@ -486,13 +488,14 @@ mod tests {
 
     #[test]
     fn percentiles_are_nearest_rank() {
-        let durations = Durations((1..=10).collect());
-        assert_eq!(durations.percentile(50), Some(5));
-        assert_eq!(durations.percentile(90), Some(9));
-        assert_eq!(durations.percentile(100), Some(10));
-        assert_eq!(Durations(vec![7]).percentile(90), Some(7));
-        assert_eq!(Durations(vec![1, 2, 3]).percentile(50), Some(2));
-        assert_eq!(Durations(vec![]).percentile(50), None);
+        assert_eq!(nearest_rank(50, 10), Some(5));
+        assert_eq!(nearest_rank(90, 10), Some(9));
+        assert_eq!(nearest_rank(100, 10), Some(10));
+        assert_eq!(nearest_rank(90, 1), Some(1));
+        assert_eq!(nearest_rank(50, 3), Some(2));
+        assert_eq!(nearest_rank(50, 4), Some(2));
+        assert_eq!(nearest_rank(90, 3), Some(3));
+        assert_eq!(nearest_rank(50, 0), None);
     }
 
     #[test]
