@@ -716,6 +716,46 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     let (response, _) = f.delete(&format!("/v1/partners/{vendor_id}"), &admin).await;
     assert_eq!(status_of(&response), 409);
 
+    // Supervisors' views: the dashboard, the summary report (JSON and CSV), a police desk's hours, the
+    // metrics.
+    let (response, board) = f.get("/v1/dashboard", &sup).await;
+    assert_eq!((status_of(&response), board["tickets"]["total"].is_i64()), (200, true), "{}", response.text);
+    let (response, _) = f.get("/v1/dashboard", &op).await;
+    assert_eq!(status_of(&response), 403);
+    let report = |range: &[(&str, &str)], accept: &str| {
+        f.app
+            .request(Method::GET, "/v1/reports/summary")
+            .query(range)
+            .header("accept", accept)
+            .bearer_auth(&sup)
+    };
+    let november = [("from", "2026-11-01"), ("to", "2026-11-30")];
+    let (response, summary) =
+        f.send("GET", "/v1/reports/summary", report(&november, "application/json")).await;
+    assert_eq!((status_of(&response), &summary["range"]["days"]), (200, &json!(30)), "{}", response.text);
+    let (response, _) = f.send("GET", "/v1/reports/summary", report(&november, "text/csv")).await;
+    assert_eq!(status_of(&response), 200);
+    let backwards = [("from", "2026-11-30"), ("to", "2026-11-01")];
+    let (response, _) = f.send("GET", "/v1/reports/summary", report(&backwards, "application/json")).await;
+    assert_eq!(status_of(&response), 422);
+    let availability = |prefecture: &str| {
+        let path = format!("/v1/police-desks/{prefecture}/availability");
+        (
+            path.clone(),
+            f.app.request(Method::GET, &path).query(&[("at", "2026-11-22T20:00:00+09:00")]).bearer_auth(&op),
+        )
+    };
+    let (path, request) = availability("13");
+    let (response, desk) = f.send("GET", &path, request).await;
+    assert_eq!((status_of(&response), &desk["open"]), (200, &json!(false)), "{}", response.text);
+    let (path, request) = availability("48");
+    let (response, _) = f.send("GET", &path, request).await;
+    assert_eq!(status_of(&response), 422);
+    let (response, _) = f.get("/metrics", &admin).await;
+    assert_eq!(status_of(&response), 200);
+    let (response, _) = f.get("/metrics", &sup).await;
+    assert_eq!(status_of(&response), 403);
+
     let missing = f.contract.lock().unwrap_or_else(PoisonError::into_inner).not_seen_succeeding();
     assert!(missing.is_empty(), "documented operations the flow never saw succeed: {missing:?}");
 }

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod extract;
 pub mod http_layer;
 pub mod idempotency;
+pub mod metrics;
 pub mod openapi;
 pub mod precondition;
 pub mod problem;

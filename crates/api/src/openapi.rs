@@ -61,6 +61,7 @@ default). Errors are RFC 9457 `application/problem+json`. This document is gener
         (name = "tokens", description = "API tokens."),
         (name = "support payments", description = "Support payments (一時支援金): the assessment from a ticket's incident facts, and the claim supervisors move through claimed → paid | rejected."),
         (name = "deadlines", description = "Regulatory deadlines: the reports to the PPC and the MHLW that cases owe, in JST."),
+        (name = "reports", description = "Supervisors' dashboard and summary report: counts and durations only, no personal data."),
     ),
     components(schemas(Problem)),
     modifiers(&Security),
@@ -287,9 +288,9 @@ fn complete(api: &mut Document) {
                 ProblemType::RequestTimeout,
                 ProblemType::InternalError,
             ]);
-            // Everything under /v1 (the token is looked up), readiness, and the partners' pages use the
-            // database.
-            if under_v1 || path == "/readyz" || path.starts_with("/ack/") {
+            // Everything under /v1 (the token is looked up), readiness, the metrics (token and gauges)
+            // and the partners' pages use the database.
+            if under_v1 || path == "/readyz" || path == "/metrics" || path.starts_with("/ack/") {
                 problems.push(ProblemType::ServiceUnavailable);
             }
             if role.is_some() {

@@ -116,6 +116,8 @@ pub struct AppState {
     pub deadline_policy: hotline_domain::regulatory::DeadlinePolicy,
     /// Tokens authenticated in the last `api.token_cache_seconds`.
     pub tokens: crate::token_cache::TokenCache,
+    /// Prometheus metrics of this application (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -173,6 +173,7 @@ impl Application {
         };
         let worker = tokio::spawn(worker.run(worker_stopped));
         let config = api_config(&settings)?;
+        let metrics = Arc::new(hotline_api::metrics::Metrics::new().context("registering the metrics")?);
         let state = web::Data::new(AppState {
             storage: storage.clone(),
             schedule,
@@ -182,7 +183,10 @@ impl Application {
             alerts,
             support_rules: Arc::clone(&support_rules),
             deadline_policy,
+            metrics: Arc::clone(&metrics),
         });
+        // The request metrics middleware finds them as app data of their own.
+        let metrics = web::Data::from(metrics);
         // Heads actix-http refuses before routing get our problem+json too (crates/api/src/http_layer.rs).
         if !hotline_api::http_layer::install() {
             tracing::warn!("another responder for refused request heads was installed first");
@@ -196,10 +200,11 @@ impl Application {
         let throttle = web::Data::new(AuthThrottle::new(failures_per_minute));
         let mut server = HttpServer::new(move || {
             // The middleware registered last runs first: telemetry, request id, compression, the
-            // security headers (on every answer, the deadline's and the safety net's included), the
+            // request metrics, the security headers (on every answer, the deadline's and the safety net's included), the
             // request deadline, then actix's own errors rewritten as problems.
             App::new()
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(throttle.clone())
                 .configure(hotline_api::configure)
                 .wrap(from_fn(hotline_api::http_layer::refuse_long_target))
@@ -207,6 +212,7 @@ impl Application {
                 .wrap(deadline)
                 .wrap(SecurityHeaders)
                 .wrap(Compress::default())
+                .wrap(from_fn(hotline_api::metrics::record_request))
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::<PrivacyRootSpan>::new())
         })

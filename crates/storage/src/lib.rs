@@ -46,6 +46,17 @@ pub fn migrations(backend: Backend) -> EmbeddedMigrations {
     }
 }
 
+/// The pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open (in use or idle).
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// Handle to the database shared by the whole service; cloning is cheap (the pool is reference-counted).
 #[derive(Clone, Debug)]
 pub struct Storage {
@@ -122,6 +133,13 @@ impl Storage {
     /// Which backend this storage uses, for the few places that need dialect-specific SQL.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many pooled connections are open, how many of them idle, and the most the pool opens: the
+    /// metrics endpoint's pool gauges.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let state = self.pool.state();
+        PoolUsage { connections: state.connections, idle: state.idle_connections, max: self.pool.max_size() }
     }
 
     /// Applies the pending embedded migrations of this backend and returns their names, in order.

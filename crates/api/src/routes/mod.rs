@@ -8,6 +8,7 @@ pub use meta::fallback;
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
+pub mod dashboard;
 pub mod deadlines;
 pub mod facts;
 pub mod health;
@@ -15,8 +16,11 @@ pub mod members;
 pub mod meta;
 pub mod notifications;
 pub mod partners;
+pub mod police_desks;
 pub mod referrals;
 pub mod registry;
+pub mod reports;
+pub mod scrape;
 pub mod status;
 pub mod support_payments;
 pub mod tickets;
@@ -40,6 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     .service(meta::openapi_json)
     .service(ack::show)
     .service(ack::answer)
+    // Prometheus scrapes with an admin token: authenticated like `/v1`, outside it (the usual path).
+    .service(scope::scope("/metrics").wrap(from_fn(authenticate)).service(scrape::metrics))
     .service(
         scope::scope("/v1")
             // The middleware registered last runs first: authenticate, then answer stored replays, then
@@ -84,6 +90,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::pay)
             .service(support_payments::reject)
             .service(support_payments::list)
-            .service(deadlines::list),
+            .service(deadlines::list)
+            .service(police_desks::availability)
+            .service(dashboard::dashboard)
+            .service(reports::summary),
     );
 }

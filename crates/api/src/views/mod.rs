@@ -10,6 +10,7 @@ mod context;
 mod incident;
 mod partner;
 mod registry;
+mod report;
 mod status;
 mod ticket;
 mod token;
@@ -27,6 +28,12 @@ pub use incident::{
 };
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
+pub use report::{
+    BreakdownRowView, CallsTodayView, DashboardView, DeskRef, DurationStatsView, DurationsView,
+    HotlineStateView, OpenTicketsView, OutcomeCountView, OverdueView, PoliceDeskAvailabilityView,
+    PoliceDesksOpenView, PriorityCountView, ReferralCountView, ReportRangeView, ReportTotalsView,
+    StatusCountView, SummaryReportView,
+};
 pub use status::{HealthView, HotlineStatusView, ReadyView};
 pub use ticket::{
     AllowedTransition, CallbackList, CallbackView, CallerView, ConsentView, EventActorView, EventList,

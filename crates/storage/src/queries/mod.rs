@@ -16,6 +16,7 @@ pub mod records;
 pub mod referrals;
 pub mod registry;
 pub mod registry_search;
+pub mod reports;
 pub mod support_payments;
 pub mod ticket_list;
 pub mod ticket_view;

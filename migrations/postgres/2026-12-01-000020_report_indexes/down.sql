@@ -1,0 +1,2 @@
+DROP INDEX referrals_requested_at_idx;
+DROP INDEX calls_started_at_idx;
