@@ -625,7 +625,9 @@ fn run(args: Args) -> anyhow::Result<()> {
     let tables = "tickets, calls, ticket_triage, ticket_notes, referrals, ticket_events, ticket_links, api_tokens, partners";
     match db {
         Db::Pg(_) => db.execute(&format!("ANALYZE {tables}"))?,
-        Db::Lite(_) => db.execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?,
+        Db::Lite(_) => {
+            db.execute("PRAGMA analysis_limit = 2000; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?
+        }
     }
 
     let busiest = callers[..registered].iter().max_by_key(|c| c.tickets).context("no caller")?;
