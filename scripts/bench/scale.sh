@@ -10,7 +10,7 @@
 scale_paths=(
     "first-page=/v1/tickets?limit=50"
     "deep-page=/v1/tickets?limit=50"
-    "filtered=/v1/tickets?prefecture=13&status=open&overdue=true"
+    "filtered=/v1/tickets?prefecture=13&status=new,triaged,in_progress,escalated&overdue=true"
     "search=/v1/tickets?q={search}"
     "history=/v1/tickets?member_number={member}"
     "dashboard=/v1/dashboard"
@@ -28,13 +28,14 @@ esac
 data_dir="${data_dir:-${target_dir}/bench-scale}"
 server_pid=""
 scale_dir=""
+reported=0
 cleanup_scale() {
     local status=$?
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    if [ "$status" -ne 0 ] && [ -n "$scale_dir" ]; then
+    if [ "$status" -ne 0 ] && [ "$reported" = 0 ] && [ -n "$scale_dir" ]; then
         for file in cli.log server.log; do
             if [ -s "$scale_dir/$file" ]; then
                 log "failed (status ${status}); last lines of ${file}:"
@@ -159,3 +160,4 @@ cat <<REPORT
 
 REPORT
 cat "$scale_dir/report.md"
+reported=1 # a missed target is in the report, not in the logs

@@ -218,7 +218,7 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<bool> {
     }
     let client = Client::builder()
         .pool_max_idle_per_host(args.concurrency.max(1))
-        .timeout(Duration::from_secs(600))
+        .timeout(Duration::from_secs(1800))
         .build()
         .context("building the HTTP client")?;
     let mut out = String::new();
@@ -423,6 +423,9 @@ async fn resolve(
             }
             bail!("the cursor ended after {rows} rows");
         };
+        if next == url {
+            bail!("the cursor did not advance after {rows} rows");
+        }
         url = next;
         let (status, next_body, next_link) = get_json(client, &url, &args.token).await?;
         if !status.is_success() {
@@ -459,11 +462,15 @@ fn problem(status: StatusCode, body: &Value) -> String {
     }
 }
 
-/// Rows on a page: the length of its first array (e.g. `tickets`).
+/// Rows on a page: the length of its `tickets` (or `items`, `data`) array, else of any array.
 fn page_rows(body: &Value) -> usize {
     match body {
         Value::Array(items) => items.len(),
-        Value::Object(fields) => fields.values().find_map(Value::as_array).map_or(0, Vec::len),
+        Value::Object(fields) => ["tickets", "items", "data"]
+            .iter()
+            .find_map(|key| fields.get(*key).and_then(Value::as_array))
+            .or_else(|| fields.values().find_map(Value::as_array))
+            .map_or(0, Vec::len),
         _ => 0,
     }
 }
@@ -488,7 +495,7 @@ fn next_url(
     let candidates = [
         &body["next_cursor"],
         &body["next"],
-        &body["cursor"],
+        &body["links"]["next"],
         &body["page"]["next_cursor"],
         &body["page"]["next"],
         &body["pagination"]["next_cursor"],

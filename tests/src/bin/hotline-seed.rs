@@ -327,7 +327,7 @@ struct ReferralState {
 
 /// Table buffers: rows accumulate as literal VALUES and go in as one INSERT per table.
 struct Sink {
-    tables: Vec<(&'static str, &'static str, String, usize)>,
+    tables: Vec<(&'static str, String, String, usize)>,
     counts: BTreeMap<&'static str, u64>,
 }
 
@@ -340,7 +340,9 @@ const T_EVENTS: usize = 5;
 const T_LINKS: usize = 6;
 
 impl Sink {
-    fn new() -> Self {
+    /// `search_text`: the tickets table has the column the list's free text searches (migration
+    /// 000012 of the ticket list), which intake fills.
+    fn new(search_text: bool) -> Self {
         // Parents first: PostgreSQL checks each statement's foreign keys at once.
         let tables = vec![
             (
@@ -374,7 +376,13 @@ impl Sink {
             ("ticket_links", "ticket_id, related_ticket_id, reason"),
         ];
         Sink {
-            tables: tables.into_iter().map(|(name, columns)| (name, columns, String::new(), 0)).collect(),
+            tables: tables
+                .into_iter()
+                .map(|(name, columns)| {
+                    let extra = if search_text && name == "tickets" { ", search_text" } else { "" };
+                    (name, format!("{columns}{extra}"), String::new(), 0)
+                })
+                .collect(),
             counts: BTreeMap::new(),
         }
     }
@@ -466,6 +474,8 @@ struct Seeder {
     counters: BTreeMap<i32, i64>,
     samples: BTreeMap<&'static str, String>,
     statuses: BTreeMap<&'static str, u64>,
+    /// Fill `tickets.search_text` (when the database has it).
+    search_text: bool,
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -553,6 +563,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         cumulative.push(total);
     }
 
+    let search_text = db
+        .load::<Count>(match db {
+            Db::Pg(_) => {
+                "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = 'tickets' AND column_name = 'search_text'"
+            }
+            Db::Lite(_) => {
+                "SELECT COUNT(*) AS n FROM pragma_table_info('tickets') WHERE name = 'search_text'"
+            }
+        })?
+        .first()
+        .is_some_and(|c| c.n > 0);
     let counters: BTreeMap<i32, i64> = db
         .load::<Counter>("SELECT year, last_seq FROM ticket_counters")?
         .into_iter()
@@ -565,10 +587,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         operators: Vec::new(),
         vendors: Vec::new(),
         lawyers: Vec::new(),
-        sink: Sink::new(),
+        sink: Sink::new(search_text),
         counters,
         samples: BTreeMap::new(),
         statuses: BTreeMap::new(),
+        search_text,
     };
     db.begin()?;
     seeder.reference_rows(&mut db)?;
@@ -635,6 +658,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     println!("history_member={}", busiest.member_number);
     println!("history_tickets={}", busiest.tickets);
     println!("search={SEARCH_WORD}");
+    println!("search_text_column={}", u8::from(seeder.search_text));
     println!("samples={}", seeder.samples.values().cloned().collect::<Vec<_>>().join(","));
     for (table, rows) in &seeder.sink.counts {
         println!("rows_{table}={rows}");
@@ -1071,7 +1095,8 @@ impl Seeder {
                     let id = rng.uuid_at(at);
                     let out = self.sink.row(T_NOTES);
                     let _ = write!(out, "'{id}', '{ticket_id}', ");
-                    lit::s(out, *rng.pick(NOTES));
+                    let note: &str = rng.pick::<&str>(NOTES);
+                    lit::s(out, note);
                     out.push_str(", ");
                     lit::t(out, at);
                     let _ = write!(out, ", '{actor}'");
@@ -1196,6 +1221,18 @@ impl Seeder {
         out.push_str(", ");
         lit::ot(out, closed_at);
         out.push_str(", NULL, NULL");
+        if self.search_text {
+            // As intake writes it: each part NFKC-normalised, white space collapsed, lower-cased, one a line.
+            let registry_name = registered.then_some(caller.institution_name.as_str());
+            let parts = [reference.as_str(), summary.as_str(), caller.institution_name.as_str()];
+            let text: Vec<String> = parts
+                .into_iter()
+                .chain(registry_name)
+                .map(|part| hotline_domain::text::clean_text(part).to_lowercase())
+                .collect();
+            out.push_str(", ");
+            lit::s(out, &text.join("\n"));
+        }
         self.sink.end(T_TICKETS);
 
         for (n, state) in referral_state.iter().enumerate() {
