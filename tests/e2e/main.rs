@@ -22,6 +22,7 @@ mod openapi;
 mod problems;
 mod queues;
 mod registry;
+mod scale_seed;
 mod security;
 mod service;
 mod support_payments;
