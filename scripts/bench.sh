@@ -15,24 +15,48 @@
 # Options: --duration S (10), --warmup S (2), --concurrency LIST (8,32), --members N (82700),
 # --history N (10000), --check (exit 1 when a target is missed). Respects CARGO_TARGET_DIR. Needs
 # pgbench (Debian: postgresql-client / postgresql-contrib) for PostgreSQL.
+#
+# Scale benchmark (issue 10): `scripts/bench.sh scale [--postgres URL]` imports the roster, seeds a year of
+# tickets (hotline-seed: 1,000,000 by default, with calls, triage, notes, referrals and audit events), starts
+# the server and measures at 8 clients the first page, a page 10,000 rows deep by cursor, a filtered page,
+# free-text search, a caller's history, the dashboard and the one-year summary report (p50/p99), then the
+# CSV export of every ticket (time, rows, the server's peak RSS growth). Endpoints a build lacks are
+# reported as not available. The seeded database is kept in --data-dir (SQLite file; PostgreSQL schema
+# bench_scale_<N>) and reused by the next run; --fresh seeds again. Scale options: --tickets N (1000000),
+# --members N, --data-dir DIR (<target dir>/bench-scale), --fresh, --seed-only, --duration, --warmup,
+# --concurrency N (8). Paths: `scale_paths` in scripts/bench/scale.sh.
 set -euo pipefail
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+mode=load
+if [ "${1:-}" = scale ] || [ "${1:-}" = --scale ]; then
+    mode=scale
+    shift
+fi
 duration=10
 warmup=2
 concurrency=8,32
 members=82700
 history=10000
+tickets=1000000
+data_dir=""
+fresh=0
+seed_only=0
 check=()
 pg_url="${HOTLINE_BENCH_DATABASE_URL:-}"
+if [ "$mode" = scale ]; then concurrency=8; fi
 while [ $# -gt 0 ]; do
     case "$1" in
+        --tickets) tickets="${2:?--tickets needs a number}"; shift 2 ;;
+        --data-dir) data_dir="${2:?--data-dir needs a directory}"; shift 2 ;;
+        --fresh) fresh=1; shift ;;
+        --seed-only) seed_only=1; shift ;;
         --postgres) pg_url="${2:?--postgres needs a URL}"; shift 2 ;;
         --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
         --warmup) warmup="${2:?--warmup needs seconds}"; shift 2 ;;
@@ -55,10 +79,17 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep '^HOTLINE__' ||
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 log "building the release binaries (target dir ${target_dir})"
 cargo build --release -p hotline-server >&2
-cargo build --release -p hotline-tests --bin hotline-load --bin hotline-dbbench >&2
+cargo build --release -p hotline-tests --bin hotline-load --bin hotline-dbbench --bin hotline-seed >&2
 hotline="${target_dir}/release/hotline"
 load="${target_dir}/release/hotline-load"
 dbbench="${target_dir}/release/hotline-dbbench"
+seed="${target_dir}/release/hotline-seed"
+
+if [ "$mode" = scale ]; then
+    # shellcheck source=bench/scale.sh
+    . "$root/scripts/bench/scale.sh"
+    exit "$scale_status"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hotline-bench.XXXXXX")"
 server_pid=""

@@ -492,6 +492,11 @@ impl TestApp {
         (response, took)
     }
 
+    /// The database URL the app runs on (its own SQLite file or PostgreSQL schema).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// The SQLite database file of this app, if it runs on SQLite.
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         let url = &self.database_url;

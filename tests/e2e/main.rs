@@ -27,6 +27,7 @@ mod queues;
 mod registry;
 mod reports;
 mod roster;
+mod scale_seed;
 mod security;
 mod service;
 mod support_payments;

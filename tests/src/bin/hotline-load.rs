@@ -56,6 +56,9 @@ enum Command {
     },
     /// Run the scenarios and print the Markdown report on stdout.
     Run(Box<RunArgs>),
+    /// Measure the read endpoints, the deep page and the CSV export on a seeded database (hotline-seed)
+    /// and print the Markdown report (see tests/src/scale.rs).
+    Scale(Box<hotline_tests::scale::ScaleArgs>),
     /// Write a generated registry CSV of realistic size (see tests/src/roster.rs).
     Roster {
         /// Members in the roster.
@@ -369,6 +372,10 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!("hotline-load: {members} members in {rows} rows written to {}", out.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Scale(args) => {
+            let passed = runtime(1)?.block_on(hotline_tests::scale::run(*args))?;
+            Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Run(args) => {
             let threads = args.threads.max(1);
