@@ -1008,6 +1008,7 @@ impl Seeder {
                     TicketEvent::Declined(Declined {
                         status: Change::new(before, status),
                         decline_reason: reason,
+                        security_portal_url: None,
                     })
                 }
                 Step::Triage => {
