@@ -43,6 +43,7 @@ pub mod institution;
 pub mod office_hours;
 pub mod outbox;
 pub mod person;
+pub mod privacy;
 pub mod prefecture;
 pub mod referral;
 pub mod registry;

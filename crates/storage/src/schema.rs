@@ -368,6 +368,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Who read which ticket's personal data, and when (purged after `privacy.access_log_days`).
+    personal_data_access (id) {
+        id -> Text,
+        token_id -> Text,
+        ticket_id -> Text,
+        what -> Text,
+        read_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
 diesel::joinable!(registry_search -> members (member_id));
@@ -394,6 +405,8 @@ diesel::joinable!(outbox -> webhook_endpoints (webhook_endpoint));
 diesel::joinable!(incident_facts -> tickets (ticket_id));
 diesel::joinable!(support_claims -> tickets (ticket_id));
 diesel::joinable!(regulatory_deadlines -> tickets (ticket_id));
+diesel::joinable!(personal_data_access -> tickets (ticket_id));
+diesel::joinable!(personal_data_access -> api_tokens (token_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -418,4 +431,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_facts,
     support_claims,
     regulatory_deadlines,
+    personal_data_access,
 );

@@ -184,6 +184,7 @@ fn run_migrations_returns_the_applied_names_then_nothing() {
             "2026-12-01-000008_registry_search",
             "2026-12-01-000009_support_payments",
             "2026-12-01-000011_repeat_caller_indexes",
+            "2026-12-01-000014_personal_data",
         ]
     );
     assert!(second.is_empty(), "{second:?}");

@@ -333,7 +333,7 @@ fn sqlite_and_postgres_migrations_create_the_same_tables_columns_keys_and_indexe
     assert_same("columns (SQLite vs PostgreSQL)", &lite.columns, &pg.columns);
     assert_same("keys and indexes (SQLite vs PostgreSQL)", &lite.indexes, &pg.indexes);
     assert_same("foreign keys (SQLite vs PostgreSQL)", &lite.foreign_keys, &pg.foreign_keys);
-    assert_eq!(lite.tables.len(), 22, "{:?}", lite.tables);
+    assert_eq!(lite.tables.len(), 23, "{:?}", lite.tables);
 
     let lite_trigram = trigram_indexes(&sqlite.storage);
     assert_same(

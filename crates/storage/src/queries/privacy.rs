@@ -1,0 +1,237 @@
+//! Personal data under the APPI (docs/data-protection.md): the access log of who read which ticket's
+//! personal data, and the anonymisation of a ticket's caller contact data — every value replaced by the
+//! marker ([`ANONYMISED`]), rows kept, one `personal_data.anonymised` event per ticket without the erased
+//! values. Replacing only what is not the marker yet makes a second run change nothing.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use hotline_domain::audit::{PersonalDataAnonymised, TicketEvent};
+use hotline_domain::privacy::{ANONYMISED, AccessKind, AnonymisationBasis, DataClass};
+use hotline_domain::ticket::TicketStatus;
+use uuid::Uuid;
+
+use crate::columns::{DbAccessKind, DbTicketStatus, DbTime, DbUuid};
+use crate::queries::audit;
+use crate::schema::{api_tokens, calls, personal_data_access, referrals, tickets};
+use crate::{DbConnection, MultiBackend, StorageError};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = personal_data_access)]
+#[diesel(check_for_backend(MultiBackend))]
+struct AccessRow {
+    #[diesel(deserialize_as = DbUuid, serialize_as = DbUuid)]
+    id: Uuid,
+    #[diesel(deserialize_as = DbUuid, serialize_as = DbUuid)]
+    token_id: Uuid,
+    #[diesel(deserialize_as = DbUuid, serialize_as = DbUuid)]
+    ticket_id: Uuid,
+    #[diesel(deserialize_as = DbAccessKind, serialize_as = DbAccessKind)]
+    what: AccessKind,
+    #[diesel(deserialize_as = DbTime, serialize_as = DbTime)]
+    read_at: DateTime<Utc>,
+}
+
+/// One read of a ticket's personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// Row id (UUID v7).
+    pub id: Uuid,
+    /// The token that read.
+    pub token_id: Uuid,
+    /// Its name.
+    pub token_name: String,
+    /// The ticket read.
+    pub ticket_id: Uuid,
+    /// Its reference.
+    pub ticket_reference: String,
+    /// What the response showed.
+    pub what: AccessKind,
+    /// When.
+    pub read_at: DateTime<Utc>,
+}
+
+/// Records that `token` read `ticket`'s personal data at `at`, in the reading transaction.
+pub fn record_access(
+    conn: &mut DbConnection,
+    token: Uuid,
+    ticket: Uuid,
+    what: AccessKind,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let row = AccessRow { id: Uuid::now_v7(), token_id: token, ticket_id: ticket, what, read_at: at };
+    diesel::insert_into(personal_data_access::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Which reads to list: all filters optional; newest first, after `cursor` (the last entry of the
+/// previous page).
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    /// Only reads of this ticket.
+    pub ticket: Option<Uuid>,
+    /// Only reads by this token.
+    pub token: Option<Uuid>,
+    /// Only reads at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only reads before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Continue after this entry (its time and id).
+    pub cursor: Option<(DateTime<Utc>, Uuid)>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Reads of personal data, newest first (keyset by time and id).
+pub fn list_access(conn: &mut DbConnection, filter: &AccessFilter) -> Result<Vec<AccessRecord>, StorageError> {
+    let mut query = personal_data_access::table
+        .inner_join(api_tokens::table.on(api_tokens::id.eq(personal_data_access::token_id)))
+        .inner_join(tickets::table.on(tickets::id.eq(personal_data_access::ticket_id)))
+        .select((AccessRow::as_select(), api_tokens::name, tickets::reference))
+        .into_boxed();
+    if let Some(ticket) = filter.ticket {
+        query = query.filter(personal_data_access::ticket_id.eq(DbUuid(ticket)));
+    }
+    if let Some(token) = filter.token {
+        query = query.filter(personal_data_access::token_id.eq(DbUuid(token)));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(personal_data_access::read_at.ge(DbTime::from(from)));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(personal_data_access::read_at.lt(DbTime::from(to)));
+    }
+    if let Some((at, id)) = filter.cursor {
+        query = query.filter(
+            personal_data_access::read_at.lt(DbTime::from(at)).or(personal_data_access::read_at
+                .eq(DbTime::from(at))
+                .and(personal_data_access::id.lt(DbUuid(id)))),
+        );
+    }
+    let rows: Vec<(AccessRow, String, String)> = query
+        .order((personal_data_access::read_at.desc(), personal_data_access::id.desc()))
+        .limit(filter.limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, token_name, ticket_reference)| AccessRecord {
+            id: row.id,
+            token_id: row.token_id,
+            token_name,
+            ticket_id: row.ticket_id,
+            ticket_reference,
+            what: row.what,
+            read_at: row.read_at,
+        })
+        .collect())
+}
+
+/// Forgets reads older than `before`; how many.
+pub fn purge_access_before(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StorageError> {
+    Ok(diesel::delete(personal_data_access::table.filter(personal_data_access::read_at.lt(DbTime::from(before))))
+        .execute(conn)?)
+}
+
+/// A ticket whose caller contact data is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTicket {
+    /// Id.
+    pub id: Uuid,
+    /// Reference.
+    pub reference: String,
+}
+
+/// Finished tickets whose closure (closed: `closed_at`; declined: its decline, its last change) lies at
+/// or before `closed_before` and that still hold caller contact data; by id, at most `limit`.
+pub fn caller_contact_due(
+    conn: &mut DbConnection,
+    closed_before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueTicket>, StorageError> {
+    let cutoff = DbTime::from(closed_before);
+    let finished = tickets::status
+        .eq(DbTicketStatus(TicketStatus::Closed))
+        .and(tickets::closed_at.le(cutoff))
+        .or(tickets::status.eq(DbTicketStatus(TicketStatus::Declined)).and(tickets::updated_at.le(cutoff)));
+    let call_holds = exists(
+        calls::table.filter(calls::ticket_id.eq(tickets::id)).filter(
+            calls::caller_name
+                .ne(ANONYMISED)
+                .or(calls::callback_phone.ne(ANONYMISED))
+                .or(calls::claimed_member_name.ne(ANONYMISED))
+                .or(calls::claimed_institution_name.ne(ANONYMISED))
+                .or(calls::claimed_institution_address.ne(ANONYMISED))
+                .or(calls::identifier_value.ne(ANONYMISED)),
+        ),
+    );
+    let referral_holds = exists(
+        referrals::table
+            .filter(referrals::ticket_id.eq(tickets::id))
+            .filter(referrals::consent_name.ne(ANONYMISED)),
+    );
+    let rows: Vec<(DbUuid, String)> = tickets::table
+        .filter(finished)
+        .filter(call_holds.or(referral_holds).or(tickets::institution_match.ne(ANONYMISED)))
+        .order(tickets::id.asc())
+        .limit(limit)
+        .select((tickets::id, tickets::reference))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, reference)| DueTicket { id: id.0, reference }).collect())
+}
+
+/// Replaces every caller contact value of `ticket` that is not the marker yet (calls, the consenting
+/// person's name on referrals, the normalised institution name used for repeat callers), bumps the
+/// ticket's version (not its `updated_at`: its dates stay) and appends `personal_data.anonymised` by
+/// `actor`; `None`, writing nothing, when nothing was left to replace.
+pub fn anonymise_caller_contact(
+    conn: &mut DbConnection,
+    ticket: Uuid,
+    actor: Uuid,
+    now: DateTime<Utc>,
+    basis: AnonymisationBasis,
+    retention_days: Option<u32>,
+) -> Result<Option<PersonalDataAnonymised>, StorageError> {
+    let id = DbUuid(ticket);
+    let calls_changed = diesel::update(
+        calls::table.filter(calls::ticket_id.eq(id)).filter(
+            calls::caller_name
+                .ne(ANONYMISED)
+                .or(calls::callback_phone.ne(ANONYMISED))
+                .or(calls::claimed_member_name.ne(ANONYMISED))
+                .or(calls::claimed_institution_name.ne(ANONYMISED))
+                .or(calls::claimed_institution_address.ne(ANONYMISED))
+                .or(calls::identifier_value.ne(ANONYMISED)),
+        ),
+    )
+    .set((
+        calls::caller_name.eq(ANONYMISED),
+        calls::callback_phone.eq(ANONYMISED),
+        calls::claimed_member_name.eq(ANONYMISED),
+        calls::claimed_institution_name.eq(ANONYMISED),
+        calls::claimed_institution_address.eq(ANONYMISED),
+        calls::identifier_value.eq(ANONYMISED),
+    ))
+    .execute(conn)?;
+    let referrals_changed = diesel::update(
+        referrals::table.filter(referrals::ticket_id.eq(id)).filter(referrals::consent_name.ne(ANONYMISED)),
+    )
+    .set(referrals::consent_name.eq(ANONYMISED))
+    .execute(conn)?;
+    let match_changed =
+        diesel::update(tickets::table.find(id).filter(tickets::institution_match.ne(ANONYMISED)))
+            .set(tickets::institution_match.eq(ANONYMISED))
+            .execute(conn)?;
+    if calls_changed + referrals_changed + match_changed == 0 {
+        return Ok(None);
+    }
+    diesel::update(tickets::table.find(id)).set(tickets::version.eq(tickets::version + 1)).execute(conn)?;
+    let anonymised = PersonalDataAnonymised {
+        class: DataClass::CallerContact,
+        basis,
+        retention_days,
+        calls: u32::try_from(calls_changed).unwrap_or(u32::MAX),
+        referrals: u32::try_from(referrals_changed).unwrap_or(u32::MAX),
+    };
+    audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
+    Ok(Some(anonymised))
+}
