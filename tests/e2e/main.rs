@@ -19,6 +19,7 @@ mod lifecycle;
 mod lifecycle_refusals;
 mod logging;
 mod openapi;
+mod privacy;
 mod problems;
 mod queues;
 mod registry;

@@ -62,7 +62,8 @@ impl RetentionPolicy {
     /// Refuses periods that cannot be meant: zero (data erased at closure, before anyone could follow
     /// up) or beyond [`MAX_RETENTION_DAYS`].
     pub fn check(&self) -> Result<(), String> {
-        for (name, days) in [("caller_contact_days", self.caller_contact_days), ("free_text_days", self.free_text_days)]
+        for (name, days) in
+            [("caller_contact_days", self.caller_contact_days), ("free_text_days", self.free_text_days)]
         {
             if !(1..=MAX_RETENTION_DAYS).contains(&days) {
                 return Err(format!("{name} must be 1–{MAX_RETENTION_DAYS}, got {days}"));
@@ -163,7 +164,8 @@ mod tests {
         }
         let declined = Closure { status: TicketStatus::Declined, closed_at: None, updated_at: long_ago };
         assert!(POLICY.is_due(DataClass::CallerContact, &declined, now));
-        let reopened_then_closed_again = Closure { status: TicketStatus::Closed, closed_at: None, updated_at: long_ago };
+        let reopened_then_closed_again =
+            Closure { status: TicketStatus::Closed, closed_at: None, updated_at: long_ago };
         assert!(!POLICY.is_due(DataClass::CallerContact, &reopened_then_closed_again, now));
     }
 

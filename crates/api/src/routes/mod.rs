@@ -5,6 +5,7 @@
 
 pub use meta::fallback;
 
+pub mod access_log;
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::pay)
             .service(support_payments::reject)
             .service(support_payments::list)
-            .service(deadlines::list),
+            .service(deadlines::list)
+            .service(access_log::list),
     );
 }

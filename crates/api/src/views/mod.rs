@@ -9,6 +9,7 @@ mod call;
 mod context;
 mod incident;
 mod partner;
+mod privacy;
 mod registry;
 mod status;
 mod ticket;
@@ -26,6 +27,7 @@ pub use incident::{
     SupportPaymentView, TicketSupportPaymentView,
 };
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
+pub use privacy::{AccessEntryView, AccessLogView};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
 pub use status::{HealthView, HotlineStatusView, ReadyView};
 pub use ticket::{

@@ -83,7 +83,10 @@ pub struct AccessFilter {
 }
 
 /// Reads of personal data, newest first (keyset by time and id).
-pub fn list_access(conn: &mut DbConnection, filter: &AccessFilter) -> Result<Vec<AccessRecord>, StorageError> {
+pub fn list_access(
+    conn: &mut DbConnection,
+    filter: &AccessFilter,
+) -> Result<Vec<AccessRecord>, StorageError> {
     let mut query = personal_data_access::table
         .inner_join(api_tokens::table.on(api_tokens::id.eq(personal_data_access::token_id)))
         .inner_join(tickets::table.on(tickets::id.eq(personal_data_access::ticket_id)))
@@ -102,11 +105,9 @@ pub fn list_access(conn: &mut DbConnection, filter: &AccessFilter) -> Result<Vec
         query = query.filter(personal_data_access::read_at.lt(DbTime::from(to)));
     }
     if let Some((at, id)) = filter.cursor {
-        query = query.filter(
-            personal_data_access::read_at.lt(DbTime::from(at)).or(personal_data_access::read_at
-                .eq(DbTime::from(at))
-                .and(personal_data_access::id.lt(DbUuid(id)))),
-        );
+        query = query.filter(personal_data_access::read_at.lt(DbTime::from(at)).or(
+            personal_data_access::read_at.eq(DbTime::from(at)).and(personal_data_access::id.lt(DbUuid(id))),
+        ));
     }
     let rows: Vec<(AccessRow, String, String)> = query
         .order((personal_data_access::read_at.desc(), personal_data_access::id.desc()))
@@ -128,8 +129,10 @@ pub fn list_access(conn: &mut DbConnection, filter: &AccessFilter) -> Result<Vec
 
 /// Forgets reads older than `before`; how many.
 pub fn purge_access_before(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StorageError> {
-    Ok(diesel::delete(personal_data_access::table.filter(personal_data_access::read_at.lt(DbTime::from(before))))
-        .execute(conn)?)
+    Ok(diesel::delete(
+        personal_data_access::table.filter(personal_data_access::read_at.lt(DbTime::from(before))),
+    )
+    .execute(conn)?)
 }
 
 /// A ticket whose caller contact data is due.

@@ -1,0 +1,198 @@
+//! Personal data under the APPI (issue 11): every read of a ticket's personal data is in the access log,
+//! which only admins read; caller contact data past its retention is replaced by the marker once, with
+//! an audit event that does not repeat it, and nothing else about the ticket changes.
+
+use hotline_domain::privacy::{ANONYMISED, RetentionPolicy};
+use hotline_server::privacy::{AnonymiseReport, anonymise_due};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, open_ticket, ransomware_triage, sample_call_body, with};
+
+on_both_backends!(
+    reads_of_personal_data_are_logged_and_only_admins_read_the_log,
+    caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_else_changes,
+);
+
+const POLICY: RetentionPolicy = RetentionPolicy { caller_contact_days: 365, free_text_days: 1095 };
+
+fn entries(page: &Value) -> Vec<Value> {
+    page["entries"].as_array().cloned().unwrap_or_else(|| panic!("entries[]: {page}"))
+}
+
+async fn reads_of_personal_data_are_logged_and_only_admins_read_the_log(app: TestApp) {
+    app.import_fixture_registry().await;
+    let id = open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
+    let ticket = app.ticket(&id, &app.operator.secret).await;
+    let call_id = ticket["calls"][0]["id"].as_str().expect("call id").to_owned();
+    app.set_clock("2026-11-20T10:05:00+09:00");
+    app.get(&format!("/v1/calls/{call_id}"), &app.supervisor.secret).await.expect(200);
+
+    let log = app.get(&format!("/v1/access-log?ticket={id}"), &app.admin.secret).await.expect(200);
+    let seen: Vec<(Value, Value, Value)> = entries(&log)
+        .iter()
+        .map(|entry| (entry["token_id"].clone(), entry["what"].clone(), entry["read_at"].clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (json!(app.supervisor.id), json!("call"), json!("2026-11-20T10:05:00+09:00")),
+            (json!(app.operator.id), json!("ticket"), json!("2026-11-20T10:00:00+09:00")),
+        ],
+        "{log}"
+    );
+    assert_eq!(entries(&log)[1]["ticket_reference"], ticket["reference"]);
+    assert_eq!(entries(&log)[1]["token_name"], "operator desk 1");
+    assert_eq!(log["next"], Value::Null);
+
+    // By token, and by time (`to` is exclusive).
+    let mine =
+        app.get(&format!("/v1/access-log?token={}", app.operator.id), &app.admin.secret).await.expect(200);
+    assert_eq!(entries(&mine).len(), 1, "{mine}");
+    let early = app.get("/v1/access-log?to=2026-11-20T01:05:00Z", &app.admin.secret).await.expect(200);
+    assert_eq!(entries(&early).iter().map(|e| e["what"].clone()).collect::<Vec<_>>(), vec![json!("ticket")]);
+
+    // A page at a time, newest first.
+    let first = app.get("/v1/access-log?limit=1", &app.admin.secret).await.expect(200);
+    assert_eq!(entries(&first)[0]["what"], "call");
+    let next = first["next"].as_str().expect("a next page").to_owned();
+    let second =
+        app.get(&format!("/v1/access-log?limit=1&cursor={next}"), &app.admin.secret).await.expect(200);
+    assert_eq!(entries(&second)[0]["what"], "ticket");
+    let next = second["next"].as_str().expect("a cursor after a full page").to_owned();
+    let third =
+        app.get(&format!("/v1/access-log?limit=1&cursor={next}"), &app.admin.secret).await.expect(200);
+    assert!(entries(&third).is_empty() && third["next"].is_null(), "{third}");
+    app.get("/v1/access-log?cursor=nonsense", &app.admin.secret).await.expect(422);
+
+    // Reading the trail and a change's response are reads too.
+    app.get(&format!("/v1/tickets/{id}/events"), &app.operator.secret).await.expect(200);
+    app.change(
+        &format!("/v1/tickets/{id}/triage"),
+        &app.operator.secret,
+        Some(1),
+        Some(&ransomware_triage()),
+    )
+    .await
+    .expect_change(200, 2);
+    let log = app.get(&format!("/v1/access-log?ticket={id}&limit=2"), &app.admin.secret).await.expect(200);
+    let whats: Vec<Value> = entries(&log).iter().map(|e| e["what"].clone()).collect();
+    assert_eq!(whats, vec![json!("change"), json!("events")], "{log}");
+
+    for token in [&app.operator.secret, &app.supervisor.secret] {
+        app.get("/v1/access-log", token).await.expect_problem(403, "forbidden");
+    }
+}
+
+/// Logs the fixture call at `at` (JST, inside the window, the clock set there), a follow-up five minutes
+/// later, and works the ticket through to closed; its id.
+async fn closed_ticket(app: &TestApp, at: &str, follow_up_at: &str) -> String {
+    app.set_clock(at);
+    let id = open_ticket(app, at).await;
+    app.set_clock(follow_up_at);
+    let follow_up =
+        with(with(sample_call_body(), "/started_at", json!(follow_up_at)), "/ticket_id", json!(id));
+    app.log_call(&follow_up).await;
+    let path = |action: &str| format!("/v1/tickets/{id}/{action}");
+    let op = &app.operator.secret;
+    app.change(&path("triage"), op, Some(2), Some(&ransomware_triage())).await.expect_change(200, 3);
+    app.change(&path("start"), op, Some(3), None).await.expect_change(200, 4);
+    let resolution = json!({ "resolution_summary": "バックアップから復旧" });
+    app.change(&path("resolve"), op, Some(4), Some(&resolution)).await.expect_change(200, 5);
+    app.change(&path("close"), op, Some(5), None).await.expect_change(200, 6);
+    id
+}
+
+/// What anonymisation must not change: everything but the calls' personal values and the version.
+fn kept(ticket: &Value) -> Value {
+    let mut kept = ticket.clone();
+    let fields = kept.as_object_mut().expect("a ticket");
+    fields.remove("version");
+    fields.remove("calls");
+    fields.remove("sla");
+    let calls: Vec<Value> = ticket["calls"]
+        .as_array()
+        .expect("calls[]")
+        .iter()
+        .map(|call| {
+            json!([
+                call["id"],
+                call["started_at"],
+                call["caller_role"],
+                call["institution"]["prefecture"],
+                call["identifier"]["kind"],
+                call["summary"],
+                call["verification"],
+                call["created_at"]
+            ])
+        })
+        .collect();
+    fields.insert("calls".to_owned(), json!(calls));
+    kept
+}
+
+async fn run(app: &TestApp, dry_run: bool) -> AnonymiseReport {
+    let storage = app.storage.clone();
+    let now = hotline_api::Clock::now(app.clock.as_ref());
+    tokio::task::spawn_blocking(move || anonymise_due(&storage, POLICY, now, dry_run))
+        .await
+        .expect("the job's task")
+        .expect("the job runs")
+}
+
+async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_else_changes(app: TestApp) {
+    app.import_fixture_registry().await;
+    let old = closed_ticket(&app, "2025-11-19T10:00:00+09:00", "2025-11-19T10:05:00+09:00").await;
+    let recent = closed_ticket(&app, "2025-11-21T10:00:00+09:00", "2025-11-21T10:05:00+09:00").await;
+    // 366 days after the old ticket's closure, 364 after the recent one's.
+    app.set_clock("2026-11-20T10:00:00+09:00");
+    let before = app.ticket(&old, &app.admin.secret).await;
+    let recent_before = app.ticket(&recent, &app.admin.secret).await;
+    let events_before = app.events(&old).await.len();
+    assert_eq!(before["calls"][0]["caller_name"], "山田 太郎");
+
+    let dry = run(&app, true).await;
+    assert_eq!(dry.tickets, vec![before["reference"].as_str().expect("reference").to_owned()], "{dry:?}");
+    assert_eq!(
+        app.ticket(&old, &app.admin.secret).await["calls"],
+        before["calls"],
+        "a dry run writes nothing"
+    );
+
+    let report = run(&app, false).await;
+    assert_eq!((report.tickets.clone(), report.calls, report.referrals), (dry.tickets.clone(), 2, 0));
+    let after = app.ticket(&old, &app.admin.secret).await;
+    for call in after["calls"].as_array().expect("calls[]") {
+        for pointer in [
+            "/caller_name",
+            "/callback_phone",
+            "/member_name",
+            "/institution/name",
+            "/institution/address",
+            "/identifier/value",
+        ] {
+            assert_eq!(call.pointer(pointer), Some(&json!(ANONYMISED)), "{pointer} of {call}");
+        }
+    }
+    assert_eq!(kept(&after), kept(&before), "reference, category, prefecture, dates stay");
+    assert_eq!(after["version"], json!(before["version"].as_i64().expect("version") + 1));
+    assert_eq!(app.ticket(&recent, &app.admin.secret).await["calls"], recent_before["calls"], "not due yet");
+
+    let events = app.events(&old).await;
+    assert_eq!(events.len(), events_before + 1);
+    let last = events.last().expect("an event");
+    assert_eq!(last["action"], "personal_data.anonymised");
+    assert_eq!(last["actor"]["name"], "data retention", "{last}");
+    assert_eq!(
+        last["changes"],
+        json!({ "class": "caller_contact", "basis": "retention", "retention_days": 365, "calls": 2, "referrals": 0 })
+    );
+    let trail = serde_json::to_string(&events).expect("json");
+    for erased in ["山田", "3946-2121", "本駒込クリニック", "本駒込2-28-16"] {
+        assert!(!trail.contains(erased), "the trail repeats {erased:?}: {trail}");
+    }
+
+    let again = run(&app, false).await;
+    assert!(again.tickets.is_empty() && again.calls == 0, "{again:?}");
+    assert_eq!(app.ticket(&old, &app.admin.secret).await["version"], after["version"]);
+    assert_eq!(app.events(&old).await.len(), events.len(), "a second run changes nothing");
+}
