@@ -444,6 +444,7 @@ fn schema_rs_declares_exactly_the_migrated_tables_and_columns() {
         incident_facts,
         support_claims,
         regulatory_deadlines,
+        personal_data_access,
     );
 
     let migrated = structure(&sqlite.storage).columns;
