@@ -711,6 +711,10 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     assert_eq!((status_of(&response), log["entries"].as_array().map(Vec::len)), (200, Some(2)));
     let (response, _) = f.get("/v1/access-log", &sup).await;
     assert_eq!(status_of(&response), 403);
+    let (response, found) = f.get("/v1/personal-data?registration_number=123456", &admin).await;
+    assert_eq!((status_of(&response), found["calls"].as_array().is_some_and(|c| !c.is_empty())), (200, true));
+    let (response, _) = f.get("/v1/personal-data", &admin).await;
+    assert_eq!(status_of(&response), 422);
 
     // Partners: one never referred to can be deleted, one with referrals cannot.
     let spare = json!({ "kind": "legal", "name": "大阪法律事務所", "nationwide": true });

@@ -11,6 +11,7 @@ use crate::helpers::{TestApp, open_ticket, ransomware_triage, sample_call_body, 
 on_both_backends!(
     reads_of_personal_data_are_logged_and_only_admins_read_the_log,
     caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_else_changes,
+    a_person_s_records_are_found_by_phone_identifier_or_name_and_exported,
 );
 
 const POLICY: RetentionPolicy = RetentionPolicy { caller_contact_days: 365, free_text_days: 1095 };
@@ -149,6 +150,7 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     let recent_before = app.ticket(&recent, &app.admin.secret).await;
     let events_before = app.events(&old).await.len();
     assert_eq!(before["calls"][0]["caller_name"], "山田 太郎");
+    assert_eq!(before["calls"][0]["callback_phone"], "0339462121");
 
     let dry = run(&app, true).await;
     assert_eq!(dry.tickets, vec![before["reference"].as_str().expect("reference").to_owned()], "{dry:?}");
@@ -187,7 +189,7 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
         json!({ "class": "caller_contact", "basis": "retention", "retention_days": 365, "calls": 2, "referrals": 0 })
     );
     let trail = serde_json::to_string(&events).expect("json");
-    for erased in ["山田", "3946-2121", "本駒込クリニック", "本駒込2-28-16"] {
+    for erased in ["山田", "0339462121", "本駒込クリニック", "本駒込2-28-16"] {
         assert!(!trail.contains(erased), "the trail repeats {erased:?}: {trail}");
     }
 
@@ -195,4 +197,65 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     assert!(again.tickets.is_empty() && again.calls == 0, "{again:?}");
     assert_eq!(app.ticket(&old, &app.admin.secret).await["version"], after["version"]);
     assert_eq!(app.events(&old).await.len(), events.len(), "a second run changes nothing");
+}
+
+async fn a_person_s_records_are_found_by_phone_identifier_or_name_and_exported(app: TestApp) {
+    app.import_fixture_registry().await;
+    let id = open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
+    let note = json!({ "body": "折り返しは 03-3946-2121 まで（事務長）" });
+    app.change(&format!("/v1/tickets/{id}/notes"), &app.operator.secret, Some(1), Some(&note))
+        .await
+        .expect_change(201, 2);
+    let callback = json!({ "due_at": "2026-11-20T15:00:00+09:00", "note": "03 3946 2121 に電話" });
+    app.change(&format!("/v1/tickets/{id}/callbacks"), &app.operator.secret, Some(2), Some(&callback))
+        .await
+        .expect_change(201, 3);
+    // Someone else: another member, number and name.
+    let other = json!({
+        "started_at": "2026-11-20T10:03:00+09:00",
+        "caller_name": "佐藤 花子",
+        "caller_role": "member",
+        "callback_phone": "011-123-4567",
+        "institution": { "name": "札幌内科", "address": "北海道札幌市中央区北1条西1", "prefecture": "01" },
+        "identifier": { "kind": "member_number", "value": "0000023456" },
+        "summary": "ウイルス感染の疑い",
+    });
+    let other = app.log_call(&other).await["ticket"]["id"].as_str().expect("id").to_owned();
+
+    for query in ["phone=0339462121", "phone=03-3946-2121", "phone=%2B81%203%203946%202121"] {
+        let found = app.get(&format!("/v1/personal-data?{query}"), &app.admin.secret).await.expect(200);
+        let tickets: Vec<&Value> =
+            found["calls"].as_array().expect("calls[]").iter().map(|c| &c["ticket_id"]).collect();
+        assert_eq!(tickets, vec![&json!(id)], "{query}: {found}");
+        assert_eq!(found["calls"][0]["callback_phone"], "0339462121");
+        assert_eq!(found["notes"].as_array().map(Vec::len), Some(1), "{query}: {found}");
+        assert_eq!(found["notes"][0]["body"], note["body"]);
+        assert_eq!(found["callbacks"].as_array().map(Vec::len), Some(1), "{query}: {found}");
+        assert_eq!(found["callbacks"][0]["note"], callback["note"]);
+    }
+    let by_number =
+        app.get("/v1/personal-data?registration_number=123456", &app.admin.secret).await.expect(200);
+    assert_eq!(by_number["calls"].as_array().map(Vec::len), Some(1), "{by_number}");
+    let by_member =
+        app.get("/v1/personal-data?member_number=0000023456", &app.admin.secret).await.expect(200);
+    assert_eq!(by_member["calls"][0]["ticket_id"], json!(other), "{by_member}");
+    let by_name = app
+        .get("/v1/personal-data?name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E", &app.admin.secret)
+        .await
+        .expect(200);
+    assert_eq!(by_name["calls"][0]["caller_name"], "山田 太郎", "{by_name}");
+    assert_eq!(by_name["calls"].as_array().map(Vec::len), Some(1), "{by_name}");
+    let nobody = app.get("/v1/personal-data?phone=0312345678", &app.admin.secret).await.expect(200);
+    assert_eq!(nobody, json!({ "calls": [], "callbacks": [], "notes": [] }));
+
+    app.get("/v1/personal-data", &app.admin.secret).await.expect(422);
+    app.get("/v1/personal-data?phone=1&name=x", &app.admin.secret).await.expect(422);
+    app.get("/v1/personal-data?phone=0339462121", &app.supervisor.secret)
+        .await
+        .expect_problem(403, "forbidden");
+
+    // The search is a read of the tickets it found.
+    let log = app.get(&format!("/v1/access-log?ticket={id}&limit=1"), &app.admin.secret).await.expect(200);
+    assert_eq!(entries(&log)[0]["what"], "request", "{log}");
+    assert_eq!(entries(&log)[0]["token_id"], json!(app.admin.id));
 }

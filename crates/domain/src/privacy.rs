@@ -125,9 +125,81 @@ pub enum AccessKind {
     Events,
     /// The whole ticket, in the response to a change.
     Change,
+    /// Records found by a person's request (`GET /v1/personal-data`).
+    Request,
 }
 
-wire_names!(AccessKind, "what" { Ticket => "ticket", Call => "call", Events => "events", Change => "change" });
+wire_names!(AccessKind, "what" {
+    Ticket => "ticket",
+    Call => "call",
+    Events => "events",
+    Change => "change",
+    Request => "request",
+});
+
+/// What a person's request names them by, parsed as intake stores it: a phone number as its digits, an
+/// identifier as its canonical digits, a name as cleaned text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonQuery {
+    /// A phone number (digits, `0…`).
+    Phone(String),
+    /// A medical registration number (医籍登録番号).
+    RegistrationNumber(String),
+    /// An association member number (会員番号).
+    MemberNumber(String),
+    /// A name (caller or member).
+    Name(String),
+}
+
+impl PersonQuery {
+    /// Exactly one of the four, parsed; none or several is a field error.
+    pub fn parse(
+        phone: Option<&str>,
+        registration_number: Option<&str>,
+        member_number: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Self, crate::FieldError> {
+        use crate::identifiers::{MemberNumber, RegistrationNumber};
+        use crate::person::{Name, PhoneNumber};
+        let given = [phone, registration_number, member_number, name].iter().filter(|v| v.is_some()).count();
+        if given != 1 {
+            return Err(crate::FieldError::new(
+                "query",
+                "give exactly one of phone, registration_number, member_number, name",
+            ));
+        }
+        if let Some(phone) = phone {
+            return Ok(Self::Phone(PhoneNumber::parse("phone", phone)?.as_str().to_owned()));
+        }
+        if let Some(number) = registration_number {
+            return Ok(Self::RegistrationNumber(RegistrationNumber::parse(number)?.as_str().to_owned()));
+        }
+        if let Some(number) = member_number {
+            return Ok(Self::MemberNumber(MemberNumber::parse(number)?.as_str().to_owned()));
+        }
+        let name = Name::parse("name", name.unwrap_or_default())?;
+        if name.as_str().contains(['%', '_', '\\']) {
+            return Err(crate::FieldError::new("name", "name must not contain %, _ or \\"));
+        }
+        Ok(Self::Name(name.as_str().to_owned()))
+    }
+
+    /// What free text is searched for, squeezed like the text it is compared with ([`squeeze`]).
+    pub fn needle(&self) -> String {
+        match self {
+            Self::Phone(v) | Self::RegistrationNumber(v) | Self::MemberNumber(v) | Self::Name(v) => {
+                squeeze(v)
+            }
+        }
+    }
+}
+
+/// Text without the separators people write inside numbers and names (hyphens, ASCII and ideographic
+/// spaces), so "03-3946-2121" holds "0339462121" and "山田　太郎" holds "山田太郎". Storage squeezes
+/// columns the same way in SQL.
+pub fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, '-' | ' ' | '\u{3000}')).collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +248,26 @@ mod tests {
         assert_eq!(zero.check(), Err("caller_contact_days must be 1–36500, got 0".to_owned()));
         let huge = RetentionPolicy { free_text_days: 40_000, ..POLICY };
         assert!(huge.check().is_err());
+    }
+
+    #[test]
+    fn a_person_is_named_by_exactly_one_value_parsed_as_intake_stores_it() {
+        assert_eq!(
+            PersonQuery::parse(Some("03-3946-2121"), None, None, None),
+            Ok(PersonQuery::Phone("0339462121".to_owned()))
+        );
+        assert_eq!(
+            PersonQuery::parse(Some("+81 3 3946 2121"), None, None, None).map(|q| q.needle()),
+            Ok("0339462121".to_owned())
+        );
+        assert_eq!(
+            PersonQuery::parse(None, None, None, Some(" 山田　太郎 ")).map(|q| q.needle()),
+            Ok("山田太郎".to_owned())
+        );
+        assert!(PersonQuery::parse(None, None, None, None).is_err());
+        assert!(PersonQuery::parse(Some("0339462121"), Some("123456"), None, None).is_err());
+        assert!(PersonQuery::parse(Some("12"), None, None, None).is_err());
+        assert!(PersonQuery::parse(None, None, None, Some("100%")).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod members;
 pub mod meta;
 pub mod notifications;
 pub mod partners;
+pub mod personal_data;
 pub mod referrals;
 pub mod registry;
 pub mod status;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::reject)
             .service(support_payments::list)
             .service(deadlines::list)
-            .service(access_log::list),
+            .service(access_log::list)
+            .service(personal_data::find),
     );
 }

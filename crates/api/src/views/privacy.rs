@@ -1,13 +1,15 @@
-//! The access log of personal data, as admins read it.
+//! The access log of personal data, and the records found by a person's request, as admins read them.
 
 use chrono::{DateTime, FixedOffset};
 use hotline_domain::privacy::AccessKind;
-use hotline_storage::queries::privacy::AccessRecord;
+use hotline_storage::queries::privacy::{AccessRecord, PersonalData};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::call::CallView;
 use super::context::ViewContext;
+use super::ticket::CallbackView;
 
 /// One read of a ticket's personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,4 +53,51 @@ pub struct AccessLogView {
     pub entries: Vec<AccessEntryView>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next: Option<String>,
+}
+
+/// A note found by a person's request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FoundNoteView {
+    /// Id.
+    pub id: Uuid,
+    /// Its ticket.
+    pub ticket_id: Uuid,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<FixedOffset>,
+    /// Who.
+    pub created_by: Uuid,
+}
+
+/// Every record holding what a person's request names them by: the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PersonalDataView {
+    /// Calls holding it, oldest first.
+    pub calls: Vec<CallView>,
+    /// Callbacks holding it in their note.
+    pub callbacks: Vec<CallbackView>,
+    /// Notes holding it, oldest first.
+    pub notes: Vec<FoundNoteView>,
+}
+
+impl PersonalDataView {
+    /// Shows what was found.
+    pub fn new(found: &PersonalData, ctx: &ViewContext<'_>) -> Self {
+        Self {
+            calls: found.calls.iter().map(|call| CallView::new(call, ctx)).collect(),
+            callbacks: found.callbacks.iter().map(|callback| CallbackView::new(callback, ctx)).collect(),
+            notes: found
+                .notes
+                .iter()
+                .map(|(ticket_id, note)| FoundNoteView {
+                    id: note.id,
+                    ticket_id: *ticket_id,
+                    body: note.body.clone(),
+                    created_at: ctx.at(note.created_at),
+                    created_by: note.created_by,
+                })
+                .collect(),
+        }
+    }
 }

@@ -7,13 +7,16 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use hotline_domain::audit::{PersonalDataAnonymised, TicketEvent};
-use hotline_domain::privacy::{ANONYMISED, AccessKind, AnonymisationBasis, DataClass};
+use hotline_domain::privacy::{ANONYMISED, AccessKind, AnonymisationBasis, DataClass, PersonQuery};
 use hotline_domain::ticket::TicketStatus;
 use uuid::Uuid;
 
 use crate::columns::{DbAccessKind, DbTicketStatus, DbTime, DbUuid};
-use crate::queries::audit;
-use crate::schema::{api_tokens, calls, personal_data_access, referrals, tickets};
+use crate::queries::calls::{self as call_queries, CallRecord};
+use crate::queries::records::{CallbackRecord, NoteRecord};
+use crate::queries::tickets::{self as ticket_queries, TicketKey};
+use crate::queries::{audit, callbacks as callback_queries};
+use crate::schema::{api_tokens, callbacks, calls, personal_data_access, referrals, ticket_notes, tickets};
 use crate::{DbConnection, MultiBackend, StorageError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -237,4 +240,117 @@ pub fn anonymise_caller_contact(
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))
+}
+
+diesel::define_sql_function! {
+    /// SQL `replace(text, from, to)`, the same on SQLite and PostgreSQL.
+    fn replace(text: diesel::sql_types::Text, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A column without hyphens and spaces (ASCII and ideographic), as `hotline_domain::privacy::squeeze`.
+macro_rules! squeezed {
+    ($column:expr) => {
+        replace(replace(replace($column, "-", ""), " ", ""), "\u{3000}", "")
+    };
+}
+
+/// Everything found holding what a person's request names them by.
+#[derive(Debug, Clone, Default)]
+pub struct PersonalData {
+    /// Calls holding it in a contact field or their summary, oldest first.
+    pub calls: Vec<CallRecord>,
+    /// Callbacks holding it in their note.
+    pub callbacks: Vec<CallbackRecord>,
+    /// Notes holding it, with their ticket.
+    pub notes: Vec<(Uuid, NoteRecord)>,
+}
+
+impl PersonalData {
+    /// The tickets the records belong to, each once.
+    pub fn ticket_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self
+            .calls
+            .iter()
+            .map(|call| call.ticket_id)
+            .chain(self.callbacks.iter().map(|callback| callback.ticket_id))
+            .chain(self.notes.iter().map(|(ticket, _)| *ticket))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+/// Finds every call, callback and note holding what `query` names: a phone number in a call's callback
+/// number or any text; an identifier in a call's identifier of that kind or any text; a name in a call's
+/// caller or member name or any text (text compared without hyphens and spaces).
+pub fn find_person(conn: &mut DbConnection, query: &PersonQuery) -> Result<PersonalData, StorageError> {
+    let needle = query.needle();
+    let like = format!("%{needle}%");
+    let in_summary = squeezed!(calls::summary).like(like.clone());
+    let call_ids: Vec<DbUuid> = match query {
+        PersonQuery::Phone(_) => calls::table
+            .filter(squeezed!(calls::callback_phone).eq(needle.clone()).or(in_summary))
+            .select(calls::id)
+            .load(conn)?,
+        PersonQuery::RegistrationNumber(value) | PersonQuery::MemberNumber(value) => {
+            let kind = if matches!(query, PersonQuery::MemberNumber(_)) {
+                "member_number"
+            } else {
+                "registration_number"
+            };
+            calls::table
+                .filter(
+                    calls::identifier_kind
+                        .eq(kind)
+                        .and(calls::identifier_value.eq(value.clone()))
+                        .or(in_summary),
+                )
+                .select(calls::id)
+                .load(conn)?
+        }
+        PersonQuery::Name(_) => calls::table
+            .filter(
+                squeezed!(calls::caller_name)
+                    .eq(needle.clone())
+                    .or(squeezed!(calls::claimed_member_name).eq(needle.clone()))
+                    .or(in_summary),
+            )
+            .select(calls::id)
+            .load(conn)?,
+    };
+    let mut found = PersonalData::default();
+    for id in call_ids {
+        found.calls.extend(call_queries::get(conn, id.0)?);
+    }
+    found.calls.sort_by_key(|call| (call.started_at, call.id));
+    let notes: Vec<(DbUuid, DbUuid, String, DbTime, DbUuid)> = ticket_notes::table
+        .filter(squeezed!(ticket_notes::body).like(like.clone()))
+        .order((ticket_notes::created_at.asc(), ticket_notes::id.asc()))
+        .select((
+            ticket_notes::id,
+            ticket_notes::ticket_id,
+            ticket_notes::body,
+            ticket_notes::created_at,
+            ticket_notes::created_by,
+        ))
+        .load(conn)?;
+    found.notes = notes
+        .into_iter()
+        .map(|(id, ticket, body, created_at, created_by)| {
+            (ticket.0, NoteRecord { id: id.0, body, created_at: created_at.into(), created_by: created_by.0 })
+        })
+        .collect();
+    let callback_ids: Vec<(DbUuid, DbUuid)> = callbacks::table
+        .filter(callbacks::note.is_not_null())
+        .filter(squeezed!(callbacks::note.assume_not_null()).like(like))
+        .select((callbacks::id, callbacks::ticket_id))
+        .load(conn)?;
+    for (id, ticket) in callback_ids {
+        if let Some(header) = ticket_queries::find_header(conn, &TicketKey::Id(ticket.0))? {
+            let of_ticket = callback_queries::callbacks_of(conn, &header)?;
+            found.callbacks.extend(of_ticket.into_iter().filter(|callback| callback.id == id.0));
+        }
+    }
+    Ok(found)
 }
