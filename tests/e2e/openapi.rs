@@ -715,6 +715,9 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     assert_eq!((status_of(&response), found["calls"].as_array().is_some_and(|c| !c.is_empty())), (200, true));
     let (response, _) = f.get("/v1/personal-data", &admin).await;
     assert_eq!(status_of(&response), 422);
+    let (response, erased) =
+        f.post("/v1/personal-data/erase", &admin, &json!({ "phone": "0312345678" }), None).await;
+    assert_eq!((status_of(&response), erased), (200, json!({ "tickets": [] })));
 
     // Partners: one never referred to can be deleted, one with referrals cannot.
     let spare = json!({ "kind": "legal", "name": "大阪法律事務所", "nationwide": true });

@@ -12,6 +12,7 @@ on_both_backends!(
     reads_of_personal_data_are_logged_and_only_admins_read_the_log,
     caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_else_changes,
     a_person_s_records_are_found_by_phone_identifier_or_name_and_exported,
+    a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_them,
 );
 
 const POLICY: RetentionPolicy = RetentionPolicy { caller_contact_days: 365, free_text_days: 1095 };
@@ -186,7 +187,8 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     assert_eq!(last["actor"]["name"], "data retention", "{last}");
     assert_eq!(
         last["changes"],
-        json!({ "class": "caller_contact", "basis": "retention", "retention_days": 365, "calls": 2, "referrals": 0 })
+        json!({ "class": "caller_contact", "basis": "retention", "retention_days": 365, "calls": 2,
+            "referrals": 0, "notes": 0, "callbacks": 0 })
     );
     let trail = serde_json::to_string(&events).expect("json");
     for erased in ["山田", "0339462121", "本駒込クリニック", "本駒込2-28-16"] {
@@ -258,4 +260,58 @@ async fn a_person_s_records_are_found_by_phone_identifier_or_name_and_exported(a
     let log = app.get(&format!("/v1/access-log?ticket={id}&limit=1"), &app.admin.secret).await.expect(200);
     assert_eq!(entries(&log)[0]["what"], "request", "{log}");
     assert_eq!(entries(&log)[0]["token_id"], json!(app.admin.id));
+}
+
+async fn a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_them(app: TestApp) {
+    app.import_fixture_registry().await;
+    let id = open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
+    let note = json!({ "body": "折り返しは 03-3946-2121 まで" });
+    app.change(&format!("/v1/tickets/{id}/notes"), &app.operator.secret, Some(1), Some(&note))
+        .await
+        .expect_change(201, 2);
+    let callback = json!({ "due_at": "2026-11-20T15:00:00+09:00", "note": "03 3946 2121 に電話" });
+    app.change(&format!("/v1/tickets/{id}/callbacks"), &app.operator.secret, Some(2), Some(&callback))
+        .await
+        .expect_change(201, 3);
+    let unrelated = json!({ "body": "院内LANから隔離済み" });
+    app.change(&format!("/v1/tickets/{id}/notes"), &app.operator.secret, Some(3), Some(&unrelated))
+        .await
+        .expect_change(201, 4);
+    let erase = json!({ "phone": "0339462121" });
+
+    app.post_json("/v1/personal-data/erase", &app.supervisor.secret, &erase, None)
+        .await
+        .expect_problem(403, "forbidden");
+    let erased = app.post_json("/v1/personal-data/erase", &app.admin.secret, &erase, None).await.expect(200);
+    assert_eq!(erased["tickets"].as_array().map(Vec::len), Some(1), "{erased}");
+    assert_eq!(erased["tickets"][0]["ticket_id"], json!(id));
+    assert_eq!(
+        erased["tickets"][0]["erased"],
+        json!({ "class": "caller_contact", "basis": "request", "retention_days": null, "calls": 1,
+            "referrals": 0, "notes": 1, "callbacks": 1 })
+    );
+
+    let found = app.get("/v1/personal-data?phone=03-3946-2121", &app.admin.secret).await.expect(200);
+    assert_eq!(found, json!({ "calls": [], "callbacks": [], "notes": [] }), "nothing holds it any more");
+    let ticket = app.ticket(&id, &app.admin.secret).await;
+    assert_eq!(ticket["calls"][0]["callback_phone"], ANONYMISED);
+    assert_eq!(ticket["calls"][0]["caller_name"], ANONYMISED);
+    assert_eq!(ticket["callbacks"][0]["note"], ANONYMISED);
+    let bodies: Vec<&Value> =
+        ticket["notes"].as_array().expect("notes[]").iter().map(|n| &n["body"]).collect();
+    assert_eq!(bodies, vec![&json!(ANONYMISED), &unrelated["body"]], "only the note holding it");
+    assert_eq!(ticket["version"], 5);
+
+    let events = app.events(&id).await;
+    let last = events.last().expect("an event");
+    assert_eq!(last["action"], "personal_data.anonymised");
+    assert_eq!(last["actor"]["token_id"], json!(app.admin.id));
+    let trail = serde_json::to_string(&events).expect("json");
+    for erased in ["0339462121", "3946-2121", "3946 2121", "山田"] {
+        assert!(!trail.contains(erased), "the trail repeats {erased:?}: {trail}");
+    }
+
+    let again = app.post_json("/v1/personal-data/erase", &app.admin.secret, &erase, None).await.expect(200);
+    assert_eq!(again, json!({ "tickets": [] }), "a second erasure changes nothing");
+    assert_eq!(app.events(&id).await.len(), events.len());
 }

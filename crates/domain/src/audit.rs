@@ -311,6 +311,12 @@ pub struct PersonalDataAnonymised {
     pub calls: u32,
     /// Referrals whose consenting person's name was replaced.
     pub referrals: u32,
+    /// Notes whose text was replaced (erasure on request).
+    #[serde(default)]
+    pub notes: u32,
+    /// Callbacks whose note was replaced (erasure on request).
+    #[serde(default)]
+    pub callbacks: u32,
 }
 
 /// Everything that can happen to a ticket. Serialised, it is the event's `changes`: the variant's
@@ -656,6 +662,8 @@ mod tests {
                 retention_days: Some(365),
                 calls: 2,
                 referrals: 0,
+                notes: 0,
+                callbacks: 0,
             }),
         ]
     }
@@ -696,7 +704,7 @@ mod tests {
         assert_eq!(event.action(), EventAction::PersonalDataAnonymised);
         assert_eq!(
             event.payload(),
-            r#"{"class":"caller_contact","basis":"retention","retention_days":365,"calls":2,"referrals":0}"#
+            r#"{"class":"caller_contact","basis":"retention","retention_days":365,"calls":2,"referrals":0,"notes":0,"callbacks":0}"#
         );
         assert_eq!(event.ids(), EventIds::default());
     }

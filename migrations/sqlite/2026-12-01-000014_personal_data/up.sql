@@ -13,3 +13,13 @@ CREATE INDEX personal_data_access_ticket_idx ON personal_data_access (ticket_id,
 CREATE INDEX personal_data_access_token_idx ON personal_data_access (token_id, read_at, id);
 -- The retention job looks for tickets closed before its cut-off.
 CREATE INDEX tickets_closed_at_idx ON tickets (closed_at);
+-- Notes stay append-only, except that a note's text may be replaced by the marker when a person's data is
+-- erased on request (nothing else about the note may change, and no other text may be written).
+DROP TRIGGER ticket_notes_no_update;
+CREATE TRIGGER ticket_notes_no_update
+BEFORE UPDATE ON ticket_notes
+WHEN NEW.body <> '[anonymised]' OR NEW.id <> OLD.id OR NEW.ticket_id <> OLD.ticket_id
+    OR NEW.created_at <> OLD.created_at OR NEW.created_by <> OLD.created_by
+BEGIN
+    SELECT RAISE(ABORT, 'ticket_notes is append-only');
+END;

@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(support_payments::list)
             .service(deadlines::list)
             .service(access_log::list)
-            .service(personal_data::find),
+            .service(personal_data::find)
+            .service(personal_data::erase),
     );
 }

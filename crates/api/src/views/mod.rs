@@ -27,7 +27,9 @@ pub use incident::{
     SupportPaymentView, TicketSupportPaymentView,
 };
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
-pub use privacy::{AccessEntryView, AccessLogView, FoundNoteView, PersonalDataView};
+pub use privacy::{
+    AccessEntryView, AccessLogView, ErasedTicketView, ErasureView, FoundNoteView, PersonalDataView,
+};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
 pub use status::{HealthView, HotlineStatusView, ReadyView};
 pub use ticket::{

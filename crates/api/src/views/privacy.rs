@@ -1,8 +1,9 @@
 //! The access log of personal data, and the records found by a person's request, as admins read them.
 
 use chrono::{DateTime, FixedOffset};
+use hotline_domain::audit::PersonalDataAnonymised;
 use hotline_domain::privacy::AccessKind;
-use hotline_storage::queries::privacy::{AccessRecord, PersonalData};
+use hotline_storage::queries::privacy::{AccessRecord, Erased, PersonalData};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -100,4 +101,33 @@ impl PersonalDataView {
                 .collect(),
         }
     }
+}
+
+/// One ticket an erasure touched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErasedTicketView {
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// Its reference.
+    pub ticket_reference: String,
+    /// What was replaced (the `personal_data.anonymised` event written).
+    pub erased: PersonalDataAnonymised,
+}
+
+impl ErasedTicketView {
+    /// Shows one ticket's erasure.
+    pub fn new(erased: &Erased) -> Self {
+        Self {
+            ticket_id: erased.ticket_id,
+            ticket_reference: erased.reference.clone(),
+            erased: erased.event.clone(),
+        }
+    }
+}
+
+/// The outcome of an erasure: counts, never the erased values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErasureView {
+    /// The tickets touched; empty when nothing held the value.
+    pub tickets: Vec<ErasedTicketView>,
 }

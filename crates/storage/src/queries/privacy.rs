@@ -237,6 +237,8 @@ pub fn anonymise_caller_contact(
         retention_days,
         calls: u32::try_from(calls_changed).unwrap_or(u32::MAX),
         referrals: u32::try_from(referrals_changed).unwrap_or(u32::MAX),
+        notes: 0,
+        callbacks: 0,
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))
@@ -353,4 +355,85 @@ pub fn find_person(conn: &mut DbConnection, query: &PersonQuery) -> Result<Perso
         }
     }
     Ok(found)
+}
+
+/// What an erasure replaced on one ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// Its reference.
+    pub reference: String,
+    /// The event written.
+    pub event: PersonalDataAnonymised,
+}
+
+/// Erases on request everything [`find_person`] finds: each call's caller contact fields (and its
+/// summary when it holds the value), each note's and callback's text holding it, replaced by the marker;
+/// per ticket a `personal_data.anonymised` event (basis `request`) by `actor`, never repeating the values.
+pub fn erase_person(
+    conn: &mut DbConnection,
+    query: &PersonQuery,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Erased>, StorageError> {
+    let found = find_person(conn, query)?;
+    let like = format!("%{}%", query.needle());
+    let mut erased = Vec::new();
+    for ticket in found.ticket_ids() {
+        let id = DbUuid(ticket);
+        let call_ids: Vec<DbUuid> =
+            found.calls.iter().filter(|c| c.ticket_id == ticket).map(|c| DbUuid(c.id)).collect();
+        let calls_changed = diesel::update(calls::table.filter(calls::id.eq_any(&call_ids)))
+            .set((
+                calls::caller_name.eq(ANONYMISED),
+                calls::callback_phone.eq(ANONYMISED),
+                calls::claimed_member_name.eq(ANONYMISED),
+                calls::claimed_institution_name.eq(ANONYMISED),
+                calls::claimed_institution_address.eq(ANONYMISED),
+                calls::identifier_value.eq(ANONYMISED),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            calls::table
+                .filter(calls::id.eq_any(&call_ids))
+                .filter(squeezed!(calls::summary).like(like.clone())),
+        )
+        .set(calls::summary.eq(ANONYMISED))
+        .execute(conn)?;
+        diesel::update(tickets::table.find(id).filter(squeezed!(tickets::summary).like(like.clone())))
+            .set(tickets::summary.eq(ANONYMISED))
+            .execute(conn)?;
+        if calls_changed > 0 {
+            diesel::update(tickets::table.find(id))
+                .set(tickets::institution_match.eq(ANONYMISED))
+                .execute(conn)?;
+        }
+        let note_ids: Vec<DbUuid> =
+            found.notes.iter().filter(|(t, _)| *t == ticket).map(|(_, note)| DbUuid(note.id)).collect();
+        let notes_changed = diesel::update(ticket_notes::table.filter(ticket_notes::id.eq_any(&note_ids)))
+            .set(ticket_notes::body.eq(ANONYMISED))
+            .execute(conn)?;
+        let callback_ids: Vec<DbUuid> =
+            found.callbacks.iter().filter(|c| c.ticket_id == ticket).map(|c| DbUuid(c.id)).collect();
+        let callbacks_changed = diesel::update(callbacks::table.filter(callbacks::id.eq_any(&callback_ids)))
+            .set(callbacks::note.eq(ANONYMISED))
+            .execute(conn)?;
+        diesel::update(tickets::table.find(id))
+            .set(tickets::version.eq(tickets::version + 1))
+            .execute(conn)?;
+        let event = PersonalDataAnonymised {
+            class: DataClass::CallerContact,
+            basis: AnonymisationBasis::Request,
+            retention_days: None,
+            calls: u32::try_from(calls_changed).unwrap_or(u32::MAX),
+            referrals: 0,
+            notes: u32::try_from(notes_changed).unwrap_or(u32::MAX),
+            callbacks: u32::try_from(callbacks_changed).unwrap_or(u32::MAX),
+        };
+        audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(event.clone()))?;
+        let reference = tickets::table.find(id).select(tickets::reference).first(conn)?;
+        erased.push(Erased { ticket_id: ticket, reference, event });
+    }
+    Ok(erased)
 }
