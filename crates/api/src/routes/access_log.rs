@@ -67,8 +67,8 @@ fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
 /// Who read which ticket's personal data
 ///
 /// Newest first, a page at a time: pass `next` back as `cursor`. Recorded are the reads of a ticket
-/// (`ticket`), a call (`call`), an audit trail (`events`) and the ticket in a change's response
-/// (`change`); entries older than `privacy.access_log_days` are purged.
+/// (`ticket`), a call (`call`), an audit trail (`events`), the ticket in a change's response
+/// (`change`) and the tickets a search for a person's records found (`request`); entries older than `privacy.access_log_days` are purged.
 #[utoipa::path(
     tag = "privacy",
     operation_id = "listAccessLog",

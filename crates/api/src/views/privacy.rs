@@ -25,8 +25,8 @@ pub struct AccessEntryView {
     pub ticket_id: Uuid,
     /// Its reference.
     pub ticket_reference: String,
-    /// What the response showed: `ticket`, `call`, `events` or `change` (a change's response, the whole
-    /// ticket).
+    /// What the response showed: `ticket`, `call`, `events`, `change` (a change's response, the whole
+    /// ticket) or `request` (a search for a person's records).
     pub what: AccessKind,
     /// When.
     pub read_at: DateTime<FixedOffset>,
