@@ -3,7 +3,7 @@
 //! an audit event that does not repeat it, and nothing else about the ticket changes.
 
 use hotline_domain::privacy::{ANONYMISED, RetentionPolicy};
-use hotline_server::privacy::{AnonymiseReport, anonymise_due};
+use hotline_server::privacy::{AnonymiseReport, anonymise_due, purge_access_log};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, open_ticket, ransomware_triage, sample_call_body, with};
@@ -83,6 +83,21 @@ async fn reads_of_personal_data_are_logged_and_only_admins_read_the_log(app: Tes
     for token in [&app.operator.secret, &app.supervisor.secret] {
         app.get("/v1/access-log", token).await.expect_problem(403, "forbidden");
     }
+
+    // Kept `privacy.access_log_days` (730): a day before that nothing goes, after it everything.
+    let storage = app.storage.clone();
+    let now = hotline_api::Clock::now(app.clock.as_ref());
+    let purged = tokio::task::spawn_blocking(move || {
+        let early = purge_access_log(&storage, 730, now + chrono::Duration::days(729))?;
+        let late = purge_access_log(&storage, 730, now + chrono::Duration::days(731))?;
+        Ok::<_, hotline_storage::StorageError>((early, late))
+    })
+    .await
+    .expect("the purge's task")
+    .expect("the purge");
+    assert_eq!(purged, (0, 4), "ticket, call, events and change");
+    let log = app.get("/v1/access-log", &app.admin.secret).await.expect(200);
+    assert!(entries(&log).is_empty(), "{log}");
 }
 
 /// Logs the fixture call at `at` (JST, inside the window, the clock set there), a follow-up five minutes
