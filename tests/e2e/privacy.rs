@@ -148,9 +148,13 @@ fn kept(ticket: &Value) -> Value {
 }
 
 async fn run(app: &TestApp, dry_run: bool) -> AnonymiseReport {
+    run_with(app, POLICY, dry_run).await
+}
+
+async fn run_with(app: &TestApp, policy: RetentionPolicy, dry_run: bool) -> AnonymiseReport {
     let storage = app.storage.clone();
     let now = hotline_api::Clock::now(app.clock.as_ref());
-    tokio::task::spawn_blocking(move || anonymise_due(&storage, POLICY, now, dry_run))
+    tokio::task::spawn_blocking(move || anonymise_due(&storage, policy, now, dry_run))
         .await
         .expect("the job's task")
         .expect("the job runs")
@@ -214,6 +218,34 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     assert!(again.tickets.is_empty() && again.calls == 0, "{again:?}");
     assert_eq!(app.ticket(&old, &app.admin.secret).await["version"], after["version"]);
     assert_eq!(app.events(&old).await.len(), events.len(), "a second run changes nothing");
+    assert!(
+        report.free_text_tickets.is_empty() && again.free_text_tickets.is_empty(),
+        "free text is kept 1095 days"
+    );
+
+    // Free text kept 365 days is due as well: summaries and the resolution go, one event of that class.
+    let texts = RetentionPolicy { free_text_days: 365, ..POLICY };
+    let report = run_with(&app, texts, false).await;
+    assert_eq!(report.free_text_tickets, dry.tickets, "{report:?}");
+    let text_gone = app.ticket(&old, &app.admin.secret).await;
+    assert_eq!(
+        (&text_gone["summary"], &text_gone["resolution_summary"]),
+        (&json!(ANONYMISED), &json!(ANONYMISED))
+    );
+    for call in text_gone["calls"].as_array().expect("calls[]") {
+        assert_eq!(call["summary"], ANONYMISED, "{call}");
+    }
+    assert_eq!(text_gone["closed_at"], before["closed_at"]);
+    assert_eq!(text_gone["triage"]["category"], before["triage"]["category"]);
+    let last = app.events(&old).await.pop().expect("an event");
+    assert_eq!(
+        last["changes"],
+        json!({ "class": "free_text", "basis": "retention", "retention_days": 365, "calls": 2,
+            "referrals": 0, "notes": 0, "callbacks": 0 })
+    );
+    let again = run_with(&app, texts, false).await;
+    assert!(again.free_text_tickets.is_empty(), "{again:?}");
+    assert_eq!(app.ticket(&recent, &app.admin.secret).await["summary"], recent_before["summary"]);
 }
 
 async fn a_person_s_records_are_found_by_phone_identifier_or_name_and_exported(app: TestApp) {

@@ -1,7 +1,8 @@
 //! Retention of personal data (APPI; docs/data-protection.md): a periodic task, and the `hotline
 //! anonymise` command, that replace the caller contact data of tickets closed longer ago than
-//! `privacy.retention.caller_contact_days` with the marker — one `personal_data.anonymised` event per
-//! ticket, by a built-in actor — and forget access-log entries older than `privacy.access_log_days`.
+//! `privacy.retention.caller_contact_days`, and their free text after `privacy.retention.free_text_days`,
+//! with the marker — one `personal_data.anonymised` event per ticket and class, by a built-in actor —
+//! and forget access-log entries older than `privacy.access_log_days`.
 //! A read comes first, so an idle tick takes no write lock (SQLite has one writer).
 
 use std::sync::Arc;
@@ -41,6 +42,10 @@ pub struct AnonymiseReport {
     pub calls: u64,
     /// Referrals whose consenting person's name was replaced.
     pub referrals: u64,
+    /// The retention of free text applied, in days after closure.
+    pub free_text_days: u32,
+    /// References of the tickets whose free text was anonymised (or is due, in a dry run).
+    pub free_text_tickets: Vec<String>,
 }
 
 /// Anonymises the caller contact data of every ticket due at `now` under `policy`; with `dry_run`,
@@ -53,12 +58,22 @@ pub fn anonymise_due(
 ) -> Result<AnonymiseReport, StorageError> {
     let days = policy.days(DataClass::CallerContact);
     let cutoff = policy.closed_before(DataClass::CallerContact, now);
-    let mut report = AnonymiseReport { dry_run, caller_contact_days: days, ..AnonymiseReport::default() };
+    let text_days = policy.days(DataClass::FreeText);
+    let text_cutoff = policy.closed_before(DataClass::FreeText, now);
+    let mut report = AnonymiseReport {
+        dry_run,
+        caller_contact_days: days,
+        free_text_days: text_days,
+        ..AnonymiseReport::default()
+    };
     if dry_run {
         let due = storage.read(|conn| privacy::caller_contact_due(conn, cutoff, DRY_RUN_LIMIT))?;
         report.tickets = due.into_iter().map(|ticket| ticket.reference).collect();
+        let due = storage.read(|conn| privacy::free_text_due(conn, text_cutoff, DRY_RUN_LIMIT))?;
+        report.free_text_tickets = due.into_iter().map(|ticket| ticket.reference).collect();
         return Ok(report);
     }
+    report.free_text_tickets = anonymise_free_text_due(storage, text_days, text_cutoff, now)?;
     loop {
         if storage.read(|conn| privacy::caller_contact_due(conn, cutoff, 1))?.is_empty() {
             return Ok(report);
@@ -93,6 +108,35 @@ pub fn anonymise_due(
     }
 }
 
+/// The free-text part of [`anonymise_due`]: the references of the tickets anonymised.
+fn anonymise_free_text_due(
+    storage: &Storage,
+    days: u32,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StorageError> {
+    let mut done = Vec::new();
+    loop {
+        if storage.read(|conn| privacy::free_text_due(conn, cutoff, 1))?.is_empty() {
+            return Ok(done);
+        }
+        let batch = storage.write(|conn| {
+            tokens::ensure_system_actor(conn, RETENTION_ACTOR, RETENTION_ACTOR_NAME, now)?;
+            let mut batch = Vec::new();
+            for ticket in privacy::free_text_due(conn, cutoff, BATCH)? {
+                if privacy::anonymise_free_text(conn, ticket.id, RETENTION_ACTOR, now, days)?.is_some() {
+                    batch.push(ticket.reference);
+                }
+            }
+            Ok::<_, StorageError>(batch)
+        })?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        done.extend(batch);
+    }
+}
+
 /// Forgets access-log entries older than `days` at `now`; how many.
 pub fn purge_access_log(storage: &Storage, days: u32, now: DateTime<Utc>) -> Result<usize, StorageError> {
     let before = now - Duration::days(i64::from(days));
@@ -121,6 +165,12 @@ pub fn spawn(
             });
             match run.await {
                 Ok(Ok((report, purged))) => {
+                    if !report.free_text_tickets.is_empty() {
+                        tracing::info!(
+                            tickets = report.free_text_tickets.len(),
+                            "free text past its retention anonymised"
+                        );
+                    }
                     if !report.tickets.is_empty() {
                         tracing::info!(
                             tickets = report.tickets.len(),

@@ -223,7 +223,8 @@ fn anonymise_runs_once_dry_or_not_and_refuses_a_zero_retention() {
     let report: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("a JSON report");
     assert_eq!(
         report,
-        serde_json::json!({ "dry_run": true, "caller_contact_days": 365, "tickets": [], "calls": 0, "referrals": 0 })
+        serde_json::json!({ "dry_run": true, "caller_contact_days": 365, "tickets": [], "calls": 0, "referrals": 0,
+            "free_text_days": 1095, "free_text_tickets": [] })
     );
     let mut shorter = sandbox.hotline(&["anonymise"]);
     shorter.env("HOTLINE__PRIVACY__RETENTION__CALLER_CONTACT_DAYS", "30");

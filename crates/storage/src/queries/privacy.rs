@@ -437,3 +437,176 @@ pub fn erase_person(
     }
     Ok(erased)
 }
+
+/// Finished tickets whose closure lies at or before `closed_before` and that still hold free text outside
+/// the audit trail (summaries, resolution, notes, callback notes, triage reasons, referral notes, claim
+/// rejection reasons, alert texts); by id, at most `limit`.
+pub fn free_text_due(
+    conn: &mut DbConnection,
+    closed_before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueTicket>, StorageError> {
+    use crate::schema::{outbox, support_claims, ticket_triage};
+    let cutoff = DbTime::from(closed_before);
+    let finished = tickets::status
+        .eq(DbTicketStatus(TicketStatus::Closed))
+        .and(tickets::closed_at.le(cutoff))
+        .or(tickets::status.eq(DbTicketStatus(TicketStatus::Declined)).and(tickets::updated_at.le(cutoff)));
+    let own = tickets::summary.ne(ANONYMISED).or(tickets::resolution_summary.ne(ANONYMISED));
+    let in_calls =
+        exists(calls::table.filter(calls::ticket_id.eq(tickets::id)).filter(calls::summary.ne(ANONYMISED)));
+    let in_notes = exists(
+        ticket_notes::table
+            .filter(ticket_notes::ticket_id.eq(tickets::id))
+            .filter(ticket_notes::body.ne(ANONYMISED)),
+    );
+    let in_callbacks = exists(
+        callbacks::table.filter(callbacks::ticket_id.eq(tickets::id)).filter(callbacks::note.ne(ANONYMISED)),
+    );
+    let in_triage = exists(ticket_triage::table.filter(ticket_triage::ticket_id.eq(tickets::id)).filter(
+        ticket_triage::priority_reason.ne(ANONYMISED).or(ticket_triage::decline_reason.ne(ANONYMISED)),
+    ));
+    let in_referrals = exists(
+        referrals::table.filter(referrals::ticket_id.eq(tickets::id)).filter(
+            referrals::request_note
+                .ne(ANONYMISED)
+                .or(referrals::last_note.ne(ANONYMISED))
+                .or(referrals::police_contact.ne(ANONYMISED))
+                .or(referrals::police_receipt_number.ne(ANONYMISED)),
+        ),
+    );
+    let in_claims = exists(
+        support_claims::table
+            .filter(support_claims::ticket_id.eq(tickets::id))
+            .filter(support_claims::rejection_reason.ne(ANONYMISED)),
+    );
+    let in_alerts = exists(
+        outbox::table
+            .filter(outbox::ticket_id.eq(tickets::id))
+            .filter(outbox::status.eq_any(["sent", "failed"]))
+            .filter(outbox::subject.ne(ANONYMISED).or(outbox::body.ne(ANONYMISED))),
+    );
+    let rows: Vec<(DbUuid, String)> = tickets::table
+        .filter(finished)
+        .filter(
+            own.or(in_calls)
+                .or(in_notes)
+                .or(in_callbacks)
+                .or(in_triage)
+                .or(in_referrals)
+                .or(in_claims)
+                .or(in_alerts),
+        )
+        .order(tickets::id.asc())
+        .limit(limit)
+        .select((tickets::id, tickets::reference))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, reference)| DueTicket { id: id.0, reference }).collect())
+}
+
+/// Replaces every free-text value of `ticket` outside the audit trail that is not the marker yet (a
+/// NULL stays NULL), bumps the version and appends `personal_data.anonymised` (class `free_text`);
+/// `None`, writing nothing, when nothing was left. Alerts still waiting to be sent keep their text.
+pub fn anonymise_free_text(
+    conn: &mut DbConnection,
+    ticket: Uuid,
+    actor: Uuid,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> Result<Option<PersonalDataAnonymised>, StorageError> {
+    use crate::schema::{outbox, support_claims, ticket_triage};
+    let id = DbUuid(ticket);
+    let mut changed = 0;
+    changed += diesel::update(tickets::table.find(id).filter(tickets::summary.ne(ANONYMISED)))
+        .set(tickets::summary.eq(ANONYMISED))
+        .execute(conn)?;
+    changed += diesel::update(tickets::table.find(id).filter(tickets::resolution_summary.ne(ANONYMISED)))
+        .set(tickets::resolution_summary.eq(ANONYMISED))
+        .execute(conn)?;
+    let calls_changed =
+        diesel::update(calls::table.filter(calls::ticket_id.eq(id)).filter(calls::summary.ne(ANONYMISED)))
+            .set(calls::summary.eq(ANONYMISED))
+            .execute(conn)?;
+    let notes_changed = diesel::update(
+        ticket_notes::table.filter(ticket_notes::ticket_id.eq(id)).filter(ticket_notes::body.ne(ANONYMISED)),
+    )
+    .set(ticket_notes::body.eq(ANONYMISED))
+    .execute(conn)?;
+    let callbacks_changed = diesel::update(
+        callbacks::table.filter(callbacks::ticket_id.eq(id)).filter(callbacks::note.ne(ANONYMISED)),
+    )
+    .set(callbacks::note.eq(ANONYMISED))
+    .execute(conn)?;
+    for column_changed in [
+        diesel::update(
+            ticket_triage::table
+                .filter(ticket_triage::ticket_id.eq(id))
+                .filter(ticket_triage::priority_reason.ne(ANONYMISED)),
+        )
+        .set(ticket_triage::priority_reason.eq(ANONYMISED))
+        .execute(conn)?,
+        diesel::update(
+            ticket_triage::table
+                .filter(ticket_triage::ticket_id.eq(id))
+                .filter(ticket_triage::decline_reason.ne(ANONYMISED)),
+        )
+        .set(ticket_triage::decline_reason.eq(ANONYMISED))
+        .execute(conn)?,
+        diesel::update(
+            support_claims::table
+                .filter(support_claims::ticket_id.eq(id))
+                .filter(support_claims::rejection_reason.ne(ANONYMISED)),
+        )
+        .set(support_claims::rejection_reason.eq(ANONYMISED))
+        .execute(conn)?,
+        diesel::update(
+            outbox::table
+                .filter(outbox::ticket_id.eq(id))
+                .filter(outbox::status.eq_any(["sent", "failed"]))
+                .filter(outbox::subject.ne(ANONYMISED).or(outbox::body.ne(ANONYMISED))),
+        )
+        .set((outbox::subject.eq(ANONYMISED), outbox::body.eq(ANONYMISED)))
+        .execute(conn)?,
+    ] {
+        changed += column_changed;
+    }
+    let mut referrals_changed = 0;
+    referrals_changed += diesel::update(
+        referrals::table.filter(referrals::ticket_id.eq(id)).filter(referrals::request_note.ne(ANONYMISED)),
+    )
+    .set(referrals::request_note.eq(ANONYMISED))
+    .execute(conn)?;
+    referrals_changed += diesel::update(
+        referrals::table.filter(referrals::ticket_id.eq(id)).filter(referrals::last_note.ne(ANONYMISED)),
+    )
+    .set(referrals::last_note.eq(ANONYMISED))
+    .execute(conn)?;
+    referrals_changed += diesel::update(
+        referrals::table.filter(referrals::ticket_id.eq(id)).filter(referrals::police_contact.ne(ANONYMISED)),
+    )
+    .set(referrals::police_contact.eq(ANONYMISED))
+    .execute(conn)?;
+    referrals_changed += diesel::update(
+        referrals::table
+            .filter(referrals::ticket_id.eq(id))
+            .filter(referrals::police_receipt_number.ne(ANONYMISED)),
+    )
+    .set(referrals::police_receipt_number.eq(ANONYMISED))
+    .execute(conn)?;
+    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed == 0 {
+        return Ok(None);
+    }
+    diesel::update(tickets::table.find(id)).set(tickets::version.eq(tickets::version + 1)).execute(conn)?;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let anonymised = PersonalDataAnonymised {
+        class: DataClass::FreeText,
+        basis: AnonymisationBasis::Retention,
+        retention_days: Some(retention_days),
+        calls: count(calls_changed),
+        referrals: count(referrals_changed),
+        notes: count(notes_changed),
+        callbacks: count(callbacks_changed),
+    };
+    audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
+    Ok(Some(anonymised))
+}
