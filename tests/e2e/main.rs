@@ -22,6 +22,7 @@ mod logging;
 mod metrics;
 mod openapi;
 mod police_availability;
+mod privacy;
 mod problems;
 mod queues;
 mod registry;

@@ -706,6 +706,19 @@ async fn a_day_at_the_hotline_answers_exactly_as_docs_openapi_json_says(backend:
     let (response, _) = f.delete(&format!("/v1/tokens/{unknown}"), &admin).await;
     assert_eq!(status_of(&response), 404);
 
+    // The access log of personal-data reads: the flow read tickets, so there are entries.
+    let (response, log) = f.get("/v1/access-log?limit=2", &admin).await;
+    assert_eq!((status_of(&response), log["entries"].as_array().map(Vec::len)), (200, Some(2)));
+    let (response, _) = f.get("/v1/access-log", &sup).await;
+    assert_eq!(status_of(&response), 403);
+    let (response, found) = f.get("/v1/personal-data?registration_number=123456", &admin).await;
+    assert_eq!((status_of(&response), found["calls"].as_array().is_some_and(|c| !c.is_empty())), (200, true));
+    let (response, _) = f.get("/v1/personal-data", &admin).await;
+    assert_eq!(status_of(&response), 422);
+    let (response, erased) =
+        f.post("/v1/personal-data/erase", &admin, &json!({ "phone": "0312345678" }), None).await;
+    assert_eq!((status_of(&response), erased), (200, json!({ "tickets": [] })));
+
     // Partners: one never referred to can be deleted, one with referrals cannot.
     let spare = json!({ "kind": "legal", "name": "大阪法律事務所", "nationwide": true });
     let (_, spare) = f.post("/v1/partners", &sup, &spare, None).await;

@@ -65,8 +65,8 @@ async fn admin_creates_an_operator_token_that_works_and_a_replay_hides_the_secre
     assert_eq!(replayed["id"], json!(id));
     assert!(!replay.text.contains(&secret));
     // Three seeded tokens, the one created here, and the built-in actors (acknowledgement link, deadline
-    // reminder).
-    assert_eq!(app.row_counts().await.api_tokens, 6);
+    // reminder, data retention).
+    assert_eq!(app.row_counts().await.api_tokens, 7);
 }
 
 async fn token_list_shows_no_secret_or_hash(app: TestApp) {

@@ -8,7 +8,9 @@ use std::marker::PhantomData;
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
+use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
+use hotline_domain::privacy::AccessKind;
 use hotline_domain::referral::{ReferralAction, ReferralRefusal, referral_next};
 use hotline_domain::role::Role;
 use hotline_domain::support_payment::ClaimRefusal;
@@ -19,6 +21,7 @@ use hotline_storage::StorageError;
 use hotline_storage::db::DbConnection;
 use hotline_storage::queries::change::{Change, ChangeError};
 use hotline_storage::queries::incident_facts::CaseError;
+use hotline_storage::queries::privacy;
 use hotline_storage::queries::support_payments::{self, CaseRecord};
 use hotline_storage::queries::ticket_view::{self, FullTicket};
 use hotline_storage::queries::tickets::{self, TicketKey};
@@ -288,8 +291,14 @@ impl<B, R: RequiredRole> TicketChange<B, R> {
                 };
                 let change_data = Change { ticket_id, expected_version, actor: actor.token_id, role, now };
                 let outcome = change(conn, &change_data, &ctx).map_err(|error| error.into_api(role))?;
-                let (full, case) = read_ticket(conn, &TicketKey::Id(ticket_id))?
-                    .ok_or_else(|| ApiError::NotFound("the ticket".into()))?;
+                let (full, case) = read_ticket_recorded(
+                    conn,
+                    &TicketKey::Id(ticket_id),
+                    actor.token_id,
+                    AccessKind::Change,
+                    now,
+                )?
+                .ok_or_else(|| ApiError::NotFound("the ticket".into()))?;
                 Ok((TicketView::new(&full, &case, &ctx), outcome))
             },
             move |(view, outcome)| {
@@ -313,6 +322,22 @@ pub fn read_ticket(
     let Some(full) = ticket_view::full_ticket(conn, key)? else { return Ok(None) };
     let case = support_payments::case_of(conn, full.detail.header.id)?;
     Ok(Some((full, case)))
+}
+
+/// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data). Run it
+/// in a write transaction: a read that cannot be recorded fails (503) rather than go unrecorded.
+pub fn read_ticket_recorded(
+    conn: &mut DbConnection,
+    key: &TicketKey,
+    token: Uuid,
+    what: AccessKind,
+    now: DateTime<Utc>,
+) -> Result<Option<(FullTicket, CaseRecord)>, StorageError> {
+    let found = read_ticket(conn, key)?;
+    if let Some((full, _)) = &found {
+        privacy::record_access(conn, token, full.detail.header.id, what, now)?;
+    }
+    Ok(found)
 }
 
 /// A storage refusal of a ticket change, as the client hears it (the reader's role decides what the

@@ -62,6 +62,7 @@ default). Errors are RFC 9457 `application/problem+json`. This document is gener
         (name = "support payments", description = "Support payments (一時支援金): the assessment from a ticket's incident facts, and the claim supervisors move through claimed → paid | rejected."),
         (name = "deadlines", description = "Regulatory deadlines: the reports to the PPC and the MHLW that cases owe, in JST."),
         (name = "reports", description = "Supervisors' dashboard and summary report: counts and durations only, no personal data."),
+        (name = "privacy", description = "Personal data under the APPI: who read which ticket's personal data (docs/data-protection.md)."),
     ),
     components(schemas(Problem)),
     modifiers(&Security),

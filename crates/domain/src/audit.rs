@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::outbox::OutboxStatus;
+use crate::privacy::{AnonymisationBasis, DataClass};
 use crate::referral::{ConsentGiver, ReferralAction, ReferralKind, ReferralStatus};
 use crate::regulatory::{DeadlineKind, DeadlineStatus};
 use crate::support_payment::PaymentKind;
@@ -298,6 +299,30 @@ pub struct DeadlineFellDue {
     pub deadline_status: DeadlineStatus,
 }
 
+/// Personal data of one class on the ticket was replaced by the marker
+/// ([`crate::privacy::ANONYMISED`]) because its retention ended or the person asked; what was erased is
+/// never repeated, only how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonalDataAnonymised {
+    /// Which class.
+    pub class: DataClass,
+    /// Why: its retention ended, or the person asked.
+    pub basis: AnonymisationBasis,
+    /// The retention period applied, in days after the ticket's closure (`retention` only).
+    pub retention_days: Option<u32>,
+    /// Calls whose values were replaced.
+    pub calls: u32,
+    /// Referrals whose consenting person's name was replaced.
+    pub referrals: u32,
+    /// Notes whose text was replaced (erasure on request).
+    #[serde(default)]
+    pub notes: u32,
+    /// Callbacks whose note was replaced (erasure on request).
+    #[serde(default)]
+    pub callbacks: u32,
+}
+
 /// Everything that can happen to a ticket. Serialised, it is the event's `changes`: the variant's
 /// fields only; its [`EventAction`] is stored beside it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -346,6 +371,8 @@ pub enum TicketEvent {
     PaymentRejected(PaymentDecided),
     /// `deadline.due`.
     DeadlineDue(DeadlineFellDue),
+    /// `personal_data.anonymised`.
+    PersonalDataAnonymised(PersonalDataAnonymised),
 }
 
 /// What a webhook repeats of an event: identifiers, the referral kind and the status transition under
@@ -442,6 +469,7 @@ impl TicketEvent {
             Self::PaymentPaid(_) => EventAction::SupportPaymentPaid,
             Self::PaymentRejected(_) => EventAction::SupportPaymentRejected,
             Self::DeadlineDue(_) => EventAction::DeadlineDue,
+            Self::PersonalDataAnonymised(_) => EventAction::PersonalDataAnonymised,
         }
     }
 
@@ -506,6 +534,9 @@ impl TicketEvent {
                 Self::PaymentRejected(serde_json::from_str(payload).map_err(fail)?)
             }
             EventAction::DeadlineDue => Self::DeadlineDue(serde_json::from_str(payload).map_err(fail)?),
+            EventAction::PersonalDataAnonymised => {
+                Self::PersonalDataAnonymised(serde_json::from_str(payload).map_err(fail)?)
+            }
         })
     }
 
@@ -527,7 +558,10 @@ impl TicketEvent {
             Self::Resolved(e) => ids.ticket_status = ticket(&e.status),
             Self::Declined(e) => ids.ticket_status = ticket(&e.status),
             Self::Reopened(e) => ids.ticket_status = ticket(&e.status),
-            Self::Assigned(_) | Self::CallerConfirmed(_) | Self::FactsRecorded(_) => {}
+            Self::Assigned(_)
+            | Self::CallerConfirmed(_)
+            | Self::FactsRecorded(_)
+            | Self::PersonalDataAnonymised(_) => {}
             Self::NoteAdded(e) => ids.note_id = Some(e.note_id),
             Self::CallbackPromised(e) => ids.callback_id = Some(e.callback_id),
             Self::ReferralRequested(e) => {
@@ -630,6 +664,15 @@ mod tests {
                 alert_id: id,
                 status: Change::new(OutboxStatus::Failed, OutboxStatus::Pending),
             }),
+            TicketEvent::PersonalDataAnonymised(PersonalDataAnonymised {
+                class: DataClass::CallerContact,
+                basis: AnonymisationBasis::Retention,
+                retention_days: Some(365),
+                calls: 2,
+                referrals: 0,
+                notes: 0,
+                callbacks: 0,
+            }),
         ]
     }
 
@@ -661,6 +704,17 @@ mod tests {
         // Receipt numbers and notes never reach a webhook.
         let shared = serde_json::to_string(&ids).expect("json");
         assert!(!shared.contains("R-1"), "{shared}");
+    }
+
+    #[test]
+    fn an_anonymisation_names_its_class_and_basis_and_nothing_a_webhook_could_repeat() {
+        let event = samples().pop().expect("the last sample");
+        assert_eq!(event.action(), EventAction::PersonalDataAnonymised);
+        assert_eq!(
+            event.payload(),
+            r#"{"class":"caller_contact","basis":"retention","retention_days":365,"calls":2,"referrals":0,"notes":0,"callbacks":0}"#
+        );
+        assert_eq!(event.ids(), EventIds::default());
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub mod office_hours;
 pub mod outbox;
 pub mod person;
 pub mod prefecture;
+pub mod privacy;
 pub mod referral;
 pub mod registry;
 pub mod regulatory;

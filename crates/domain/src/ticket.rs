@@ -208,6 +208,8 @@ pub enum EventAction {
     /// A regulatory deadline (PPC or MHLW report) fell due without the report being recorded: the
     /// hotline's reminder, written by the built-in deadline actor.
     DeadlineDue,
+    /// Personal data of one class was replaced by the marker (retention ended, or the person asked).
+    PersonalDataAnonymised,
 }
 
 wire_names!(EventAction, "event" {
@@ -234,6 +236,7 @@ wire_names!(EventAction, "event" {
     SupportPaymentPaid => "support_payment.paid",
     SupportPaymentRejected => "support_payment.rejected",
     DeadlineDue => "deadline.due",
+    PersonalDataAnonymised => "personal_data.anonymised",
 });
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The `hotline` command line: serve (default), migrate, token create, registry import, openapi.
+//! The `hotline` command line: serve (default), migrate, token create, registry import, anonymise,
+//! openapi.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +48,14 @@ pub enum Command {
         /// Registry action.
         #[command(subcommand)]
         action: RegistryCommand,
+    },
+    /// Run the retention job once: replace the caller contact data of tickets closed longer ago than
+    /// `privacy.retention.caller_contact_days` with the marker, and purge the access log (see
+    /// docs/data-protection.md); prints what it did as JSON.
+    Anonymise {
+        /// List the tickets that are due without changing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the OpenAPI document (as served at /openapi.json and committed as docs/openapi.json).
     Openapi,
@@ -132,6 +141,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 created.role, created.name, created.id
             );
             println!("{}", generated.secret);
+        }
+        Command::Anonymise { dry_run } => {
+            let policy = settings.retention_policy()?;
+            let access_log_days = settings.privacy.access_log_days;
+            let storage = open_storage_for_command(&settings)?;
+            let report = tokio::task::spawn_blocking(move || {
+                storage.run_migrations()?;
+                let now = chrono::Utc::now();
+                let report = crate::privacy::anonymise_due(&storage, policy, now, dry_run)?;
+                if !dry_run {
+                    crate::privacy::purge_access_log(&storage, access_log_days, now)?;
+                }
+                Ok::<_, hotline_storage::StorageError>(report)
+            })
+            .await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Registry { action: RegistryCommand::Import { file, snapshot: whole, dry_run, force } } => {
             let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod outbox;
+pub mod privacy;
 pub mod reminders;
 pub mod settings;
 pub mod telemetry;
@@ -115,6 +116,12 @@ impl Application {
                     reminders::DEADLINE_REMINDER_ACTOR,
                     "regulatory deadline reminder",
                     now,
+                )?;
+                hotline_storage::queries::tokens::ensure_system_actor(
+                    conn,
+                    privacy::RETENTION_ACTOR,
+                    privacy::RETENTION_ACTOR_NAME,
+                    now,
                 )
             })
         })
@@ -135,6 +142,8 @@ impl Application {
         let address = listener.local_addr()?;
         let purge_clock = Arc::clone(&clock);
         let reminder_clock = Arc::clone(&clock);
+        let retention_clock = Arc::clone(&clock);
+        let retention_policy = settings.retention_policy()?;
         let templates_dir = settings.templates_dir();
         let templates = if templates_dir.is_dir() {
             hotline_notify::Templates::load(&templates_dir)
@@ -228,6 +237,13 @@ impl Application {
             storage.clone(),
             reminder_clock,
             StdDuration::from_secs(settings.deadlines.announce_interval_seconds),
+        );
+        privacy::spawn(
+            storage.clone(),
+            retention_clock,
+            StdDuration::from_secs(settings.privacy.job_interval_seconds),
+            retention_policy,
+            settings.privacy.access_log_days,
         );
         tracing::info!(%address, "listening");
         Ok(Application { server, address, storage, support_rules, deadline_policy, stop_worker, worker })

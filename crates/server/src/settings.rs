@@ -44,6 +44,8 @@ pub struct Settings {
     pub support_payments: SupportPaymentsSettings,
     /// The periods of the regulatory deadlines.
     pub deadlines: DeadlinesSettings,
+    /// Retention of personal data and the access log.
+    pub privacy: PrivacySettings,
     /// Logging.
     pub log: LogSettings,
     /// The hotline's pointers for callers it cannot serve.
@@ -93,6 +95,28 @@ pub struct DeadlinesSettings {
     pub mhlw_report_days: u32,
     /// How often deadlines falling due are looked for and announced (`deadline.due`), in seconds.
     pub announce_interval_seconds: u64,
+}
+
+/// `[privacy]`: how long personal data is kept (docs/data-protection.md).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Days an access-log entry is kept.
+    pub access_log_days: u32,
+    /// How often the retention job runs, in seconds.
+    pub job_interval_seconds: u64,
+    /// Days each class of personal data is kept after a ticket's closure.
+    pub retention: RetentionSettings,
+}
+
+/// `[privacy.retention]`, in days after a ticket's closure.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Caller contact data.
+    pub caller_contact_days: u32,
+    /// Free text.
+    pub free_text_days: u32,
 }
 
 /// `[alerts]`.
@@ -385,6 +409,7 @@ impl Settings {
         settings.police_hours()?;
         settings.webhooks()?;
         settings.deadline_policy()?;
+        settings.retention_policy()?;
         settings.support_rules()?;
         settings.check_limits()?;
         if !(0.0..=1.0).contains(&settings.registry.max_end_share) {
@@ -486,6 +511,28 @@ impl Settings {
             files.iter().map(|(_, shown, text)| (shown.as_str(), text.as_str())).collect();
         hotline_domain::support_payment::RuleBook::from_files(&named)
             .map_err(|error| anyhow::anyhow!("support-payment rules: {error}"))
+    }
+
+    /// The retention periods of personal data, checked (with the job's interval and the access log's
+    /// period).
+    pub fn retention_policy(&self) -> anyhow::Result<hotline_domain::privacy::RetentionPolicy> {
+        let p = &self.privacy;
+        let policy = hotline_domain::privacy::RetentionPolicy {
+            caller_contact_days: p.retention.caller_contact_days,
+            free_text_days: p.retention.free_text_days,
+        };
+        policy.check().map_err(|error| anyhow::anyhow!("privacy.retention.{error}"))?;
+        if !(1..=hotline_domain::privacy::MAX_RETENTION_DAYS).contains(&p.access_log_days) {
+            bail!(
+                "privacy.access_log_days must be 1–{}, got {}",
+                hotline_domain::privacy::MAX_RETENTION_DAYS,
+                p.access_log_days
+            );
+        }
+        if !(1..=86_400).contains(&p.job_interval_seconds) {
+            bail!("privacy.job_interval_seconds must be 1–86400, got {}", p.job_interval_seconds);
+        }
+        Ok(policy)
     }
 
     /// The periods of the regulatory deadlines, checked (with the reminders' interval).
@@ -795,6 +842,21 @@ secret = "0123456789abcdef0123456789abcdef"
             );
         }
         assert!(load_with("[deadlines]\nannounce_interval_seconds = 1\n").is_ok());
+    }
+
+    #[test]
+    fn privacy_retention_defaults_and_bounds() {
+        let settings = load_with("").expect("defaults load");
+        let policy = settings.retention_policy().expect("default policy");
+        assert_eq!((policy.caller_contact_days, policy.free_text_days), (365, 1095));
+        assert_eq!(settings.privacy.access_log_days, 730);
+        assert_eq!(settings.privacy.job_interval_seconds, 3600);
+        let error = error_of("[privacy.retention]\ncaller_contact_days = 0\n");
+        assert!(error.contains("privacy.retention.caller_contact_days must be 1–36500, got 0"), "{error}");
+        let error = error_of("[privacy]\naccess_log_days = 0\n");
+        assert!(error.contains("privacy.access_log_days must be 1–36500, got 0"), "{error}");
+        let error = error_of("[privacy]\njob_interval_seconds = 0\n");
+        assert!(error.contains("privacy.job_interval_seconds must be 1–86400, got 0"), "{error}");
     }
 
     #[test]

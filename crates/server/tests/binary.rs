@@ -249,6 +249,31 @@ fn a_snapshot_import_from_the_command_line_dry_runs_is_refused_over_the_share_an
 }
 
 #[test]
+fn anonymise_runs_once_dry_or_not_and_refuses_a_zero_retention() {
+    let sandbox = Sandbox::new();
+    let dry = run(sandbox.hotline(&["anonymise", "--dry-run"]));
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("a JSON report");
+    assert_eq!(
+        report,
+        serde_json::json!({ "dry_run": true, "caller_contact_days": 365, "tickets": [], "calls": 0, "referrals": 0,
+            "free_text_days": 1095, "free_text_tickets": [] })
+    );
+    let mut shorter = sandbox.hotline(&["anonymise"]);
+    shorter.env("HOTLINE__PRIVACY__RETENTION__CALLER_CONTACT_DAYS", "30");
+    let report: serde_json::Value = serde_json::from_slice(&run(shorter).stdout).expect("a JSON report");
+    assert_eq!((report["dry_run"].clone(), report["caller_contact_days"].clone()), (false.into(), 30.into()));
+
+    let output = sandbox
+        .hotline(&["anonymise"])
+        .env("HOTLINE__PRIVACY__RETENTION__CALLER_CONTACT_DAYS", "0")
+        .output()
+        .expect("hotline runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("privacy.retention.caller_contact_days must be 1–36500, got 0"), "{stderr}");
+}
+
+#[test]
 fn invalid_setting_stops_the_process_with_a_message_naming_it() {
     let sandbox = Sandbox::new();
     for args in [&["migrate"][..], &["serve"][..]] {

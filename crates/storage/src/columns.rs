@@ -222,6 +222,8 @@ named_values! {
     DbCallerRole => hotline_domain::person::CallerRole, "caller role";
     /// The kind of identifier a caller gave.
     DbIdentifierKind => hotline_domain::identifiers::IdentifierKind, "identifier kind";
+    /// What a read of personal data showed.
+    DbAccessKind => hotline_domain::privacy::AccessKind, "access kind";
 }
 
 /// A nullable mapping over one of the above: `None` is SQL `NULL`.

@@ -383,6 +383,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Who read which ticket's personal data, and when (purged after `privacy.access_log_days`).
+    personal_data_access (id) {
+        id -> Text,
+        token_id -> Text,
+        ticket_id -> Text,
+        what -> Text,
+        read_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(member_institutions -> members (member_id));
 diesel::joinable!(member_institutions -> institutions (institution_id));
 diesel::joinable!(membership_periods -> members (member_id));
@@ -410,6 +421,8 @@ diesel::joinable!(outbox -> webhook_endpoints (webhook_endpoint));
 diesel::joinable!(incident_facts -> tickets (ticket_id));
 diesel::joinable!(support_claims -> tickets (ticket_id));
 diesel::joinable!(regulatory_deadlines -> tickets (ticket_id));
+diesel::joinable!(personal_data_access -> tickets (ticket_id));
+diesel::joinable!(personal_data_access -> api_tokens (token_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -435,4 +448,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     support_claims,
     regulatory_deadlines,
     membership_periods,
+    personal_data_access,
 );

@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_domain::call::{CallForm, NewCall};
+use hotline_domain::privacy::AccessKind;
 use hotline_domain::ticket::reference_year;
 use hotline_domain::verification::{Verification, verify};
 use hotline_storage::StorageError;
 use hotline_storage::queries::calls::{self, LogCall, LogCallError, LoggedCall};
-use hotline_storage::queries::registry;
 use hotline_storage::queries::tickets::RelatedTicket;
+use hotline_storage::queries::{privacy, registry};
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -233,8 +234,17 @@ pub async fn get_call(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "call")?;
-    let storage = state.storage.clone();
-    let call = web::block(move || storage.read(|conn| calls::get(conn, id))).await??;
+    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
+    let call = web::block(move || {
+        storage.write(|conn| {
+            let call = calls::get(conn, id)?;
+            if let Some(call) = &call {
+                privacy::record_access(conn, token, call.ticket_id, AccessKind::Call, now)?;
+            }
+            Ok::<_, StorageError>(call)
+        })
+    })
+    .await??;
     let call = call.ok_or_else(|| ApiError::NotFound(format!("call {id}")))?;
     Ok(HttpResponse::Ok().json(CallView::new(&call, &state.views(auth.actor.role, state.clock.now()))))
 }

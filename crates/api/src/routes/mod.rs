@@ -5,6 +5,7 @@
 
 pub use meta::fallback;
 
+pub mod access_log;
 pub mod ack;
 pub mod callbacks;
 pub mod calls;
@@ -16,6 +17,7 @@ pub mod members;
 pub mod meta;
 pub mod notifications;
 pub mod partners;
+pub mod personal_data;
 pub mod police_desks;
 pub mod referrals;
 pub mod registry;
@@ -93,6 +95,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(deadlines::list)
             .service(police_desks::availability)
             .service(dashboard::dashboard)
-            .service(reports::summary),
+            .service(reports::summary)
+            .service(access_log::list)
+            .service(personal_data::find)
+            .service(personal_data::erase),
     );
 }

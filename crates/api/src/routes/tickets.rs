@@ -6,19 +6,20 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
+use hotline_domain::privacy::AccessKind;
 use hotline_domain::text::required_notes;
 use hotline_domain::ticket_list::{TicketListForm, TicketListQuery};
 use hotline_domain::triage::{IncidentFacts, Triage, TriageForm};
 use hotline_domain::workflow::TicketAction;
 use hotline_storage::queries::ticket_list::{self, Clocks};
 use hotline_storage::queries::tickets;
-use hotline_storage::queries::{audit, notes, triage as triage_queries, workflow};
+use hotline_storage::queries::{audit, notes, privacy, triage as triage_queries, workflow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Authorized, Supervisor};
-use crate::change::{TicketChange, read_ticket, ticket_key};
+use crate::change::{TicketChange, read_ticket_recorded, ticket_key};
 use crate::extract::{Empty, JsonRequest};
 use crate::precondition::{IfMatch, TicketPath, etag};
 use crate::problem::ApiError;
@@ -44,8 +45,11 @@ pub async fn get_ticket(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
-    let storage = state.storage.clone();
-    let found = web::block(move || storage.read(|conn| read_ticket(conn, &key))).await??;
+    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
+    let found = web::block(move || {
+        storage.write(|conn| read_ticket_recorded(conn, &key, token, AccessKind::Ticket, now))
+    })
+    .await??;
     let (full, case) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(full.detail.header.version)))
@@ -103,10 +107,13 @@ pub async fn list_events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
-    let storage = state.storage.clone();
+    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
     let events = web::block(move || {
-        storage.read(|conn| match tickets::find_header(conn, &key)? {
-            Some(ticket) => audit::list(conn, ticket.id).map(Some),
+        storage.write(|conn| match tickets::find_header(conn, &key)? {
+            Some(ticket) => {
+                privacy::record_access(conn, token, ticket.id, AccessKind::Events, now)?;
+                audit::list(conn, ticket.id).map(Some)
+            }
             None => Ok(None),
         })
     })

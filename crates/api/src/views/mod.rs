@@ -9,6 +9,7 @@ mod call;
 mod context;
 mod incident;
 mod partner;
+mod privacy;
 mod registry;
 mod report;
 mod status;
@@ -27,6 +28,9 @@ pub use incident::{
     SupportPaymentView, TicketSupportPaymentView,
 };
 pub use partner::{OfficeHoursView, PartnerList, PartnerView, PoliceDeskView, office_hours_of};
+pub use privacy::{
+    AccessEntryView, AccessLogView, ErasedTicketView, ErasureView, FoundNoteView, PersonalDataView,
+};
 pub use registry::{ImportCountsView, ImportReportView, MemberInstitutionView, MemberList, MemberView};
 pub use report::{
     BreakdownRowView, CallsTodayView, DashboardView, DeskRef, DurationStatsView, DurationsView,

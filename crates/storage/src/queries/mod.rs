@@ -12,6 +12,7 @@ pub mod incident_facts;
 pub mod notes;
 pub mod outbox;
 pub mod partners;
+pub mod privacy;
 pub mod records;
 pub mod referrals;
 pub mod registry;
