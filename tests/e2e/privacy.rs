@@ -147,6 +147,24 @@ fn kept(ticket: &Value) -> Value {
     kept
 }
 
+/// The summary report of the old ticket's year, as JSON and as CSV: what the association keeps, which
+/// anonymisation must leave byte for byte as it was.
+async fn year_report(app: &TestApp) -> (String, String) {
+    let mut bodies = Vec::new();
+    for accept in ["application/json", "text/csv"] {
+        let request = app
+            .request(reqwest::Method::GET, "/v1/reports/summary")
+            .query(&[("from", "2025-01-01"), ("to", "2025-12-31")])
+            .bearer_auth(&app.supervisor.secret)
+            .header("accept", accept);
+        let response = app.send(request).await;
+        assert_eq!(response.status.as_u16(), 200, "{}", response.text);
+        bodies.push(response.text);
+    }
+    let csv = bodies.pop().unwrap_or_default();
+    (bodies.pop().unwrap_or_default(), csv)
+}
+
 async fn run(app: &TestApp, dry_run: bool) -> AnonymiseReport {
     run_with(app, POLICY, dry_run).await
 }
@@ -171,6 +189,9 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     let events_before = app.events(&old).await.len();
     assert_eq!(before["calls"][0]["caller_name"], "山田 太郎");
     assert_eq!(before["calls"][0]["callback_phone"], "0339462121");
+    let report_before = year_report(&app).await;
+    let totals = serde_json::from_str::<Value>(&report_before.0).expect("a JSON report")["totals"].clone();
+    assert_eq!((totals["tickets"].clone(), totals["calls"].clone()), (json!(2), json!(4)), "{totals}");
 
     let dry = run(&app, true).await;
     assert_eq!(dry.tickets, vec![before["reference"].as_str().expect("reference").to_owned()], "{dry:?}");
@@ -214,6 +235,8 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
         assert!(!trail.contains(erased), "the trail repeats {erased:?}: {trail}");
     }
 
+    assert_eq!(year_report(&app).await, report_before, "the year's report is the same, byte for byte");
+
     let again = run(&app, false).await;
     assert!(again.tickets.is_empty() && again.calls == 0, "{again:?}");
     assert_eq!(app.ticket(&old, &app.admin.secret).await["version"], after["version"]);
@@ -243,6 +266,7 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
         json!({ "class": "free_text", "basis": "retention", "retention_days": 365, "calls": 2,
             "referrals": 0, "notes": 0, "callbacks": 0 })
     );
+    assert_eq!(year_report(&app).await, report_before, "free text gone, the same report");
     let again = run_with(&app, texts, false).await;
     assert!(again.free_text_tickets.is_empty(), "{again:?}");
     assert_eq!(app.ticket(&recent, &app.admin.secret).await["summary"], recent_before["summary"]);
