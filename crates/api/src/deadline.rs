@@ -28,6 +28,10 @@ use crate::telemetry::REQUEST_ID_HEADER;
 /// registry file of a whole roster takes longer than any other request.
 pub const IMPORT_PATH: &str = "/v1/registry/imports";
 
+/// The route whose requests get [`RequestDeadline::report_budget`]: a year's summary report aggregates
+/// every call and ticket of the year, seconds of work at national scale, and is still bounded.
+pub const REPORT_PATH: &str = "/v1/reports/summary";
+
 /// The deadline fires this much before the budget ends, leaving time to write the answer, so the client
 /// has it within the budget.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(50);
@@ -39,6 +43,8 @@ pub struct RequestDeadline {
     pub budget: Duration,
     /// The deadline of a registry import.
     pub import_budget: Duration,
+    /// The deadline of a summary report.
+    pub report_budget: Duration,
 }
 
 impl<S, B> Transform<S, ServiceRequest> for RequestDeadline
@@ -75,7 +81,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let budget = if req.path() == IMPORT_PATH { self.limits.import_budget } else { self.limits.budget };
+        let budget = match req.path() {
+            IMPORT_PATH => self.limits.import_budget,
+            REPORT_PATH => self.limits.report_budget,
+            _ => self.limits.budget,
+        };
         let timer = budget.saturating_sub(ANSWER_MARGIN).max(budget / 2);
         // The request itself cannot be kept (actix needs it unshared), so the answer is an error that
         // carries its response, with the request id the outer middleware would have added.

@@ -203,6 +203,7 @@ impl Application {
         let deadline = RequestDeadline {
             budget: StdDuration::from_millis(settings.api.request_timeout_ms),
             import_budget: StdDuration::from_secs(settings.api.import_timeout_seconds),
+            report_budget: StdDuration::from_secs(settings.api.report_timeout_seconds),
         };
         let failures_per_minute = std::num::NonZeroU32::new(settings.api.auth_failures_per_minute)
             .context("api.auth_failures_per_minute must be at least 1")?;

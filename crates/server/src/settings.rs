@@ -354,6 +354,8 @@ pub struct ApiSettings {
     pub request_timeout_ms: u64,
     /// Deadline of a registry import.
     pub import_timeout_seconds: u64,
+    /// Deadline of a summary report.
+    pub report_timeout_seconds: u64,
     /// Failed authentications allowed per client address and minute.
     pub auth_failures_per_minute: u32,
     /// How long an authenticated token is remembered in the process (0: not at all).
@@ -451,6 +453,9 @@ impl Settings {
         }
         if !(1..=86_400).contains(&api.import_timeout_seconds) {
             bail!("api.import_timeout_seconds must be 1–86400, got {}", api.import_timeout_seconds);
+        }
+        if !(1..=3_600).contains(&api.report_timeout_seconds) {
+            bail!("api.report_timeout_seconds must be 1–3600, got {}", api.report_timeout_seconds);
         }
         if !(1..=100_000).contains(&api.auth_failures_per_minute) {
             bail!("api.auth_failures_per_minute must be 1–100000, got {}", api.auth_failures_per_minute);

@@ -170,6 +170,18 @@ impl Storage {
             if let Some(members) = self.write(queries::registry_search::build_if_missing)? {
                 tracing::info!(members, "built the registry search index");
             }
+            // Indexes a migration added have no statistics yet; without them the planners (SQLite's
+            // above all) keep choosing the older indexes. Approximate statistics of the ticket table,
+            // whose indexes change most, take seconds even at a million tickets.
+            if !applied.is_empty() {
+                self.read(|conn| {
+                    let analyze = match conn {
+                        DbConnection::Postgresql(_) => "ANALYZE tickets",
+                        DbConnection::Sqlite(_) => "PRAGMA analysis_limit = 1000; ANALYZE tickets",
+                    };
+                    conn.batch_execute(analyze).map_err(StorageError::from)
+                })?;
+            }
             Ok(applied)
         })
     }

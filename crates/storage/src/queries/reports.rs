@@ -76,6 +76,21 @@ struct Keyed2 {
     n: i64,
 }
 
+/// Calls or tickets counted under the non-temporal dimensions of the report.
+#[derive(Debug, QueryableByName)]
+struct Breakdown {
+    #[diesel(sql_type = Text)]
+    category: String,
+    #[diesel(sql_type = Text)]
+    incident_kind: String,
+    #[diesel(sql_type = Text)]
+    prefecture: String,
+    #[diesel(sql_type = Text)]
+    verification: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// One duration in whole seconds.
 #[derive(Debug, QueryableByName)]
 struct Seconds {
@@ -279,6 +294,16 @@ pub struct CallsAndTickets {
     pub tickets: i64,
 }
 
+impl CallsAndTickets {
+    fn add(&mut self, is_call: bool, n: i64) {
+        if is_call {
+            self.calls += n;
+        } else {
+            self.tickets += n;
+        }
+    }
+}
+
 /// The nearest rank of the `p`-th percentile (`p` in 1–100) among `n` sorted values, 1-based: the
 /// smallest rank with at least `p`% of the values at or below it; `None` without values.
 pub fn nearest_rank(p: u32, n: i64) -> Option<i64> {
@@ -340,45 +365,37 @@ pub fn summary(
     }
     summary.hours = (0..24).map(|hour| (hour, CallsAndTickets::default())).collect();
 
-    let calls_from = "FROM calls c JOIN tickets t ON t.id = c.ticket_id \
-                      LEFT JOIN ticket_triage tr ON tr.ticket_id = t.id \
-                      WHERE c.started_at >= $1 AND c.started_at < $2";
-    let tickets_from = "FROM tickets t LEFT JOIN ticket_triage tr ON tr.ticket_id = t.id \
-                        WHERE t.first_call_at >= $1 AND t.first_call_at < $2";
-    let keys = [
-        (jst_day(pg, "c.started_at"), jst_day(pg, "t.first_call_at"), Dimension::Day),
-        (jst_hour(pg, "c.started_at"), jst_hour(pg, "t.first_call_at"), Dimension::Hour),
-        (
-            "COALESCE(tr.category, 'untriaged')".to_owned(),
-            "COALESCE(tr.category, 'untriaged')".to_owned(),
-            Dimension::Category,
-        ),
-        (
-            "COALESCE(tr.incident_kind, 'untriaged')".to_owned(),
-            "COALESCE(tr.incident_kind, 'untriaged')".to_owned(),
-            Dimension::IncidentKind,
-        ),
-        ("t.prefecture".to_owned(), "t.prefecture".to_owned(), Dimension::Prefecture),
-    ];
-    for (call_key, ticket_key, dimension) in keys {
-        let calls: Vec<Keyed> = load(
-            conn,
-            &format!("SELECT {call_key} AS key, COUNT(*) AS n {calls_from} GROUP BY {call_key}"),
-            &range,
-        )?;
-        let tickets: Vec<Keyed> = load(
-            conn,
-            &format!("SELECT {ticket_key} AS key, COUNT(*) AS n {tickets_from} GROUP BY {ticket_key}"),
-            &range,
-        )?;
-        for (row, is_call) in
-            calls.into_iter().map(|r| (r, true)).chain(tickets.into_iter().map(|r| (r, false)))
-        {
-            let cell = summary.cell(dimension, &row.key)?;
+    // Two passes a table: the JST day and hour from the instant's index alone, then the triage and the
+    // prefecture (and the call's verification) through one join; each dimension is summed from them.
+    for (table, at, is_call) in [("calls c", "c.started_at", true), ("tickets t", "t.first_call_at", false)] {
+        let (day, hour) = (jst_day(pg, at), jst_hour(pg, at));
+        let sql = format!(
+            "SELECT {day} AS key, {hour} AS key2, COUNT(*) AS n FROM {table} \
+             WHERE {at} >= $1 AND {at} < $2 GROUP BY 1, 2"
+        );
+        for row in load::<Keyed2>(conn, &sql, &range)? {
+            let hour = row.key2.unwrap_or_default();
+            summary.cell(Dimension::Day, &row.key)?.add(is_call, row.n);
+            summary.cell(Dimension::Hour, &hour)?.add(is_call, row.n);
+        }
+    }
+    let calls_sql = "SELECT COALESCE(tr.category, 'untriaged') AS category, \
+         COALESCE(tr.incident_kind, 'untriaged') AS incident_kind, t.prefecture AS prefecture, \
+         c.verification AS verification, COUNT(*) AS n \
+         FROM calls c JOIN tickets t ON t.id = c.ticket_id LEFT JOIN ticket_triage tr ON tr.ticket_id = t.id \
+         WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY 1, 2, 3, 4";
+    let tickets_sql = "SELECT COALESCE(tr.category, 'untriaged') AS category, \
+         COALESCE(tr.incident_kind, 'untriaged') AS incident_kind, t.prefecture AS prefecture, \
+         '' AS verification, COUNT(*) AS n \
+         FROM tickets t LEFT JOIN ticket_triage tr ON tr.ticket_id = t.id \
+         WHERE t.first_call_at >= $1 AND t.first_call_at < $2 GROUP BY 1, 2, 3";
+    for (sql, is_call) in [(calls_sql, true), (tickets_sql, false)] {
+        for row in load::<Breakdown>(conn, sql, &range)? {
+            summary.cell(Dimension::Category, &row.category)?.add(is_call, row.n);
+            summary.cell(Dimension::IncidentKind, &row.incident_kind)?.add(is_call, row.n);
+            summary.cell(Dimension::Prefecture, &row.prefecture)?.add(is_call, row.n);
             if is_call {
-                cell.calls += row.n;
-            } else {
-                cell.tickets += row.n;
+                *summary.verification.entry(row.verification).or_default() += row.n;
             }
         }
     }
@@ -391,13 +408,6 @@ pub fn summary(
     for row in referrals {
         summary.referrals.insert((row.key, row.key2.unwrap_or_default()), row.n);
     }
-    let verification: Vec<Keyed> = load(
-        conn,
-        "SELECT verification AS key, COUNT(*) AS n FROM calls \
-         WHERE started_at >= $1 AND started_at < $2 GROUP BY verification",
-        &range,
-    )?;
-    summary.verification = verification.into_iter().map(|row| (row.key, row.n)).collect();
     // Counted, then each percentile read at its rank in the sorted durations (the database sorts; only
     // one value per percentile leaves it).
     let durations = |conn: &mut DbConnection, table: &str, start: &str, end: &str, anchor: &str| {

@@ -143,7 +143,31 @@ fn due_seconds_of(targets: &SlaTargets, ticket: &TicketHeader) -> i64 {
 
 const PRIORITY_KEY: &str = "COALESCE(tickets.priority, 'P0')";
 
-fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
+/// The members a history filter names by number (`None`: no such filter). Resolved before the list's own
+/// query, so that the planner sees `member_id = …` and walks `(member_id, created_at, id)` in order
+/// instead of sorting all of a busy caller's tickets.
+fn named_members(
+    conn: &mut DbConnection,
+    filter: &TicketListFilter,
+) -> Result<Option<Vec<String>>, StorageError> {
+    if filter.member_number.is_none() && filter.registration_number.is_none() {
+        return Ok(None);
+    }
+    let mut query = members::table.select(members::id).into_boxed::<MultiBackend>();
+    if let Some(number) = &filter.member_number {
+        query = query.filter(members::member_number.eq(number.as_str().to_owned()));
+    }
+    if let Some(number) = &filter.registration_number {
+        query = query.filter(members::registration_number.eq(number.as_str().to_owned()));
+    }
+    Ok(Some(query.load::<String>(conn)?))
+}
+
+fn filtered<'a>(
+    filter: &'a TicketListFilter,
+    clocks: Clocks<'_>,
+    members: Option<&'a [String]>,
+) -> Boxed<'a> {
     let mut query = tickets::table.into_boxed::<MultiBackend>();
     if !filter.statuses.is_empty() {
         query = query
@@ -216,23 +240,8 @@ fn filtered<'a>(filter: &'a TicketListFilter, clocks: Clocks<'_>) -> Boxed<'a> {
     if let Some(id) = filter.member_id {
         query = query.filter(tickets::member_id.eq(DbUuid(id)));
     }
-    if let Some(number) = &filter.member_number {
-        query = query.filter(
-            tickets::member_id.eq_any(
-                members::table
-                    .select(members::id.nullable())
-                    .filter(members::member_number.eq(number.as_str().to_owned())),
-            ),
-        );
-    }
-    if let Some(number) = &filter.registration_number {
-        query = query.filter(
-            tickets::member_id.eq_any(
-                members::table
-                    .select(members::id.nullable())
-                    .filter(members::registration_number.eq(number.as_str().to_owned())),
-            ),
-        );
+    if let Some(ids) = members {
+        query = query.filter(tickets::member_id.eq_any(ids));
     }
     if let Some(id) = filter.institution_id {
         query = query.filter(tickets::institution_id.eq(DbUuid(id)));
@@ -349,7 +358,9 @@ fn batch(
     clocks: Clocks<'_>,
 ) -> Result<(Vec<TicketHeader>, Option<TicketCursor>), StorageError> {
     let postgres = matches!(conn, DbConnection::Postgresql(_));
-    let query = ordered(filtered(&list.filter, clocks), list, cursor, clocks.targets, postgres)?;
+    let members = named_members(conn, &list.filter)?;
+    let query =
+        ordered(filtered(&list.filter, clocks, members.as_deref()), list, cursor, clocks.targets, postgres)?;
     let rows: Vec<TicketRow> = query.select(TicketRow::as_select()).limit(limit + 1).load(conn)?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let headers: Vec<TicketHeader> = rows
@@ -395,8 +406,12 @@ pub fn page(
 ) -> Result<TicketPage, StorageError> {
     let (headers, next_cursor) = batch(conn, list, list.cursor.as_ref(), list.limit, clocks)?;
     let rows = with_referrals(conn, headers)?;
-    let total =
-        if list.total { Some(filtered(&list.filter, clocks).count().get_result::<i64>(conn)?) } else { None };
+    let total = if list.total {
+        let members = named_members(conn, &list.filter)?;
+        Some(filtered(&list.filter, clocks, members.as_deref()).count().get_result::<i64>(conn)?)
+    } else {
+        None
+    };
     Ok(TicketPage { rows, next_cursor, total })
 }
 

@@ -1,0 +1,4 @@
+DROP INDEX tickets_open_clocks_idx;
+DROP INDEX tickets_status_prefecture_created_idx;
+DROP INDEX tickets_institution_created_idx;
+DROP INDEX tickets_member_created_idx;
