@@ -324,8 +324,9 @@ pub fn read_ticket(
     Ok(Some((full, case)))
 }
 
-/// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data). Run it
-/// in a write transaction: a read that cannot be recorded fails (503) rather than go unrecorded.
+/// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data), in the
+/// calling write transaction: a change's response, whose transaction writes anyway. Plain reads queue
+/// their record instead ([`crate::access_log`]).
 pub fn read_ticket_recorded(
     conn: &mut DbConnection,
     key: &TicketKey,
