@@ -155,9 +155,10 @@ impl AccessLog {
     }
 }
 
-/// `token` read `ticket`'s personal data (`what`) at `at`.
+/// `token` read `ticket`'s personal data (`what`) at `at`; its id is taken now, so the log keeps the
+/// order of reads however late they are written.
 pub fn read_by(token: Uuid, ticket: Uuid, what: AccessKind, at: DateTime<Utc>) -> NewAccess {
-    NewAccess { token_id: token, ticket_id: ticket, what, read_at: at }
+    NewAccess { id: Uuid::now_v7(), token_id: token, ticket_id: ticket, what, read_at: at }
 }
 
 /// Records that the request's token read `reads` (after the read answered): queued without waiting;

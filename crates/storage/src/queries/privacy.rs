@@ -58,6 +58,8 @@ pub struct AccessRecord {
 /// in batches, see `hotline_api::access_log`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewAccess {
+    /// Row id (UUID v7), taken at the read: entries of the same instant keep the order of their reads.
+    pub id: Uuid,
     /// The token that read.
     pub token_id: Uuid,
     /// The ticket read.
@@ -78,7 +80,7 @@ pub fn record_accesses(conn: &mut DbConnection, reads: &[NewAccess]) -> Result<u
         let rows: Vec<AccessRow> = chunk
             .iter()
             .map(|read| AccessRow {
-                id: Uuid::now_v7(),
+                id: read.id,
                 token_id: read.token_id,
                 ticket_id: read.ticket_id,
                 what: read.what,
