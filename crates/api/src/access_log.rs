@@ -4,13 +4,12 @@
 //! `privacy.access_log_batch` reads wait. Reads stay reads (issue 12): on SQLite they do not queue
 //! behind the single writer, on PostgreSQL they cost no WAL flush. A failed write keeps the batch and
 //! retries with backoff; nothing is dropped. When the queue is full (the database down for long) the
-//! handler records its read itself, in a write of its own ([`record`]): a read that cannot be recorded
-//! then fails (503) instead of going unrecorded.
+//! handler records its read itself, in a write of its own (`crate::change::record_reads`): a read that
+//! cannot be recorded then fails (503) instead of going unrecorded.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use chrono::{DateTime, Utc};
 use hotline_domain::privacy::AccessKind;
 use hotline_storage::queries::privacy::{self, NewAccess};
@@ -18,9 +17,6 @@ use hotline_storage::{Storage, StorageError};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
-
-use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// Longest pause between retries of a failed write.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -159,21 +155,4 @@ impl AccessLog {
 /// order of reads however late they are written.
 pub fn read_by(token: Uuid, ticket: Uuid, what: AccessKind, at: DateTime<Utc>) -> NewAccess {
     NewAccess { id: Uuid::now_v7(), token_id: token, ticket_id: ticket, what, read_at: at }
-}
-
-/// Records that the request's token read `reads` (after the read answered): queued without waiting;
-/// when the queue is full, written now in a write transaction of its own (an error when that fails:
-/// a read is never left unrecorded).
-pub async fn record(state: &AppState, reads: Vec<NewAccess>) -> Result<(), ApiError> {
-    if reads.is_empty() {
-        return Ok(());
-    }
-    let Err(reads) = state.access_log.push(reads) else { return Ok(()) };
-    tracing::warn!(
-        pending = state.access_log.pending(),
-        "the access log's queue is full: the read is recorded in a write of its own"
-    );
-    let storage = state.storage.clone();
-    web::block(move || storage.write(|conn| privacy::record_accesses(conn, &reads))).await??;
-    Ok(())
 }

@@ -489,3 +489,20 @@ fn referral_refusal(refusal: &ReferralRefusal) -> ReferralRefusalView {
         verification,
     }
 }
+
+/// Records that the request's token read `reads` (after the read answered): queued without waiting;
+/// when the queue is full, written now in a write transaction of its own (an error when that fails:
+/// a read is never left unrecorded).
+pub async fn record_reads(state: &AppState, reads: Vec<privacy::NewAccess>) -> Result<(), ApiError> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let Err(reads) = state.access_log.push(reads) else { return Ok(()) };
+    tracing::warn!(
+        pending = state.access_log.pending(),
+        "the access log's queue is full: the read is recorded in a write of its own"
+    );
+    let storage = state.storage.clone();
+    web::block(move || storage.write(|conn| privacy::record_accesses(conn, &reads))).await??;
+    Ok(())
+}

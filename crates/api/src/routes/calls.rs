@@ -239,6 +239,6 @@ pub async fn get_call(
     let call = web::block(move || storage.read(|conn| calls::get(conn, id))).await??;
     let call = call.ok_or_else(|| ApiError::NotFound(format!("call {id}")))?;
     let read = read_by(auth.actor.token_id, call.ticket_id, AccessKind::Call, now);
-    crate::access_log::record(&state, vec![read]).await?;
+    crate::change::record_reads(&state, vec![read]).await?;
     Ok(HttpResponse::Ok().json(CallView::new(&call, &state.views(auth.actor.role, state.clock.now()))))
 }

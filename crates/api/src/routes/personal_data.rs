@@ -65,7 +65,7 @@ pub async fn find(
     let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
     let found = web::block(move || storage.read(|conn| privacy::find_person(conn, &person))).await??;
     let reads = found.ticket_ids().into_iter().map(|t| read_by(token, t, AccessKind::Request, now));
-    crate::access_log::record(&state, reads.collect()).await?;
+    crate::change::record_reads(&state, reads.collect()).await?;
     Ok(HttpResponse::Ok().json(PersonalDataView::new(&found, &state.views(auth.actor.role, now))))
 }
 

@@ -50,7 +50,7 @@ pub async fn get_ticket(
     let found = web::block(move || storage.read(|conn| read_ticket(conn, &key))).await??;
     let (full, case) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
     let read = read_by(auth.actor.token_id, full.detail.header.id, AccessKind::Ticket, now);
-    crate::access_log::record(&state, vec![read]).await?;
+    crate::change::record_reads(&state, vec![read]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(full.detail.header.version)))
         .json(TicketView::new(&full, &case, &state.views(auth.actor.role, state.clock.now()))))
@@ -116,7 +116,7 @@ pub async fn list_events(
     })
     .await??;
     let (ticket, events) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
-    crate::access_log::record(&state, vec![read_by(auth.actor.token_id, ticket, AccessKind::Events, now)])
+    crate::change::record_reads(&state, vec![read_by(auth.actor.token_id, ticket, AccessKind::Events, now)])
         .await?;
     let ctx = state.views(auth.actor.role, state.clock.now());
     Ok(HttpResponse::Ok()
