@@ -156,3 +156,31 @@ impl AccessLog {
 pub fn read_by(token: Uuid, ticket: Uuid, what: AccessKind, at: DateTime<Utc>) -> NewAccess {
     NewAccess { id: Uuid::now_v7(), token_id: token, ticket_id: ticket, what, read_at: at }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(count: usize, ticket: Uuid) -> Vec<NewAccess> {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).expect("an instant");
+        (0..count).map(|_| read_by(Uuid::now_v7(), ticket, AccessKind::Ticket, at)).collect()
+    }
+
+    #[test]
+    fn a_full_queue_gives_reads_back_and_a_failed_flush_keeps_them_in_order() {
+        let log = AccessLog::new(10, 5);
+        let (older, newer) = (reads(6, Uuid::now_v7()), reads(3, Uuid::now_v7()));
+        log.push(older.clone()).expect("room for 6");
+        assert_eq!(log.push(reads(5, Uuid::nil())).expect_err("no room for 5 more").len(), 5);
+        // A database without the table refuses the batch, as one that is down would.
+        let (_dir, url) = hotline_storage::test_support::sqlite_temp();
+        let broken = Storage::connect(&url, hotline_storage::PoolOptions::default()).expect("a SQLite file");
+        assert!(log.flush(&broken).is_err());
+        assert_eq!(log.pending(), 6, "kept");
+        log.push(newer.clone()).expect("room for 3 more");
+        assert!(log.flush(&broken).is_err());
+        let queued = log.queue.lock().pending.clone();
+        assert_eq!(queued, [older, newer].concat(), "the older reads first, each once");
+        assert_eq!(log.queue.lock().in_flight, 0);
+    }
+}
