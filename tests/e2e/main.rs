@@ -7,6 +7,7 @@
 #[macro_use]
 mod helpers;
 
+mod access_log;
 mod ack;
 mod alerts;
 mod architecture;

@@ -2,8 +2,12 @@
 //! which only admins read; caller contact data past its retention is replaced by the marker once, with
 //! an audit event that does not repeat it, and nothing else about the ticket changes.
 
-use hotline_domain::privacy::{ANONYMISED, RetentionPolicy};
+use std::sync::Arc;
+
+use hotline_api::access_log::{AccessLog, read_by};
+use hotline_domain::privacy::{ANONYMISED, AccessKind, RetentionPolicy};
 use hotline_server::privacy::{AnonymiseReport, anonymise_due, purge_access_log};
+use hotline_storage::queries::privacy::{self, AccessFilter, NewAccess};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, open_ticket, ransomware_triage, sample_call_body, with};
@@ -13,6 +17,7 @@ on_both_backends!(
     caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_else_changes,
     a_person_s_records_are_found_by_phone_identifier_or_name_and_exported,
     a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_them,
+    queued_reads_land_in_one_batch_and_a_failed_flush_keeps_them,
 );
 
 const POLICY: RetentionPolicy = RetentionPolicy { caller_contact_days: 365, free_text_days: 1095 };
@@ -385,4 +390,45 @@ async fn a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_
     let again = app.post_json("/v1/personal-data/erase", &app.admin.secret, &erase, None).await.expect(200);
     assert_eq!(again, json!({ "tickets": [] }), "a second erasure changes nothing");
     assert_eq!(app.events(&id).await.len(), events.len());
+}
+
+/// The access log's queue: reads wait without a write, a flush writes them all in one transaction
+/// (more than one multi-row INSERT's worth), a flush the database refuses keeps every read in order for
+/// the next one, and a full queue gives the reads back instead of dropping them.
+async fn queued_reads_land_in_one_batch_and_a_failed_flush_keeps_them(app: TestApp) {
+    let id = open_ticket(&app, "2026-11-20T10:00:00+09:00").await;
+    let ticket: uuid::Uuid = id.parse().expect("a ticket id");
+    let start = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").expect("an instant").to_utc();
+    let reads: Vec<NewAccess> = (0..1200)
+        .map(|i| read_by(app.operator.id, ticket, AccessKind::Call, start + chrono::Duration::seconds(i)))
+        .collect();
+    let log = Arc::new(AccessLog::new(2000, 500));
+    log.push(reads[..700].to_vec()).expect("room for 700");
+    log.push(reads[700..].to_vec()).expect("room for 500 more");
+    let refused = log.push(reads[..801].to_vec()).expect_err("no room for 801 more");
+    assert_eq!(refused.len(), 801, "given back whole");
+    assert_eq!(log.pending(), 1200);
+
+    let storage = app.storage.clone();
+    let flushing = Arc::clone(&log);
+    let (failed, written, recorded) = tokio::task::spawn_blocking(move || {
+        // A database without the table refuses the batch (as one that is down would).
+        let (_dir, url) = hotline_storage::test_support::sqlite_temp();
+        let broken = hotline_storage::Storage::connect(&url, hotline_storage::PoolOptions::default())
+            .expect("a SQLite file");
+        let failed = flushing.flush(&broken);
+        let kept = flushing.pending();
+        let written = flushing.flush(&storage).expect("the flush");
+        let filter =
+            AccessFilter { ticket: Some(ticket), from: Some(start), limit: 5000, ..AccessFilter::default() };
+        let recorded = storage.read(|conn| privacy::list_access(conn, &filter)).expect("the access log");
+        ((failed.is_err(), kept), written, recorded)
+    })
+    .await
+    .expect("the flush's task");
+    assert_eq!(failed, (true, 1200), "a failed flush keeps every read");
+    assert_eq!((written, log.pending()), (1200, 0), "one flush wrote them all");
+    let times: Vec<_> = recorded.iter().rev().map(|entry| entry.read_at).collect();
+    assert_eq!(times, reads.iter().map(|read| read.read_at).collect::<Vec<_>>(), "each once, none lost");
+    assert!(recorded.iter().all(|entry| entry.token_id == app.operator.id && entry.what == AccessKind::Call));
 }

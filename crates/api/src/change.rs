@@ -324,8 +324,9 @@ pub fn read_ticket(
     Ok(Some((full, case)))
 }
 
-/// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data). Run it
-/// in a write transaction: a read that cannot be recorded fails (503) rather than go unrecorded.
+/// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data), in the
+/// calling write transaction: a change's response, whose transaction writes anyway. Plain reads queue
+/// their record instead ([`crate::access_log`]).
 pub fn read_ticket_recorded(
     conn: &mut DbConnection,
     key: &TicketKey,
@@ -487,4 +488,21 @@ fn referral_refusal(refusal: &ReferralRefusal) -> ReferralRefusalView {
         remedies: refusal.remedies(),
         verification,
     }
+}
+
+/// Records that the request's token read `reads` (after the read answered): queued without waiting;
+/// when the queue is full, written now in a write transaction of its own (an error when that fails:
+/// a read is never left unrecorded).
+pub async fn record_reads(state: &AppState, reads: Vec<privacy::NewAccess>) -> Result<(), ApiError> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let Err(reads) = state.access_log.push(reads) else { return Ok(()) };
+    tracing::warn!(
+        pending = state.access_log.pending(),
+        "the access log's queue is full: the read is recorded in a write of its own"
+    );
+    let storage = state.storage.clone();
+    web::block(move || storage.write(|conn| privacy::record_accesses(conn, &reads))).await??;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! call the domain and storage, and map errors to problem+json. Shared plumbing (auth, bodies,
 //! idempotency, errors, telemetry) lives beside them.
 
+pub mod access_log;
 pub mod ack;
 pub mod alerts;
 pub mod app;

@@ -118,6 +118,8 @@ pub struct AppState {
     pub tokens: crate::token_cache::TokenCache,
     /// Prometheus metrics of this application (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Reads of personal data waiting to be written to the access log (see [`crate::access_log`]).
+    pub access_log: Arc<crate::access_log::AccessLog>,
 }
 
 impl AppState {

@@ -327,6 +327,7 @@ fn state(storage: Storage) -> web::Data<AppState> {
         deadline_policy: hotline_domain::regulatory::DeadlinePolicy::default(),
         tokens: hotline_api::token_cache::TokenCache::new(chrono::Duration::zero()),
         metrics: Arc::new(hotline_api::metrics::Metrics::new().expect("metrics")),
+        access_log: Arc::new(hotline_api::access_log::AccessLog::new(10_000, 500)),
     })
 }
 

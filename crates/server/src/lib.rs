@@ -88,6 +88,8 @@ pub struct Application {
     deadline_policy: hotline_domain::regulatory::DeadlinePolicy,
     stop_worker: tokio::sync::watch::Sender<bool>,
     worker: tokio::task::JoinHandle<()>,
+    stop_access_log: tokio::sync::watch::Sender<bool>,
+    access_log: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -183,6 +185,10 @@ impl Application {
         let worker = tokio::spawn(worker.run(worker_stopped));
         let config = api_config(&settings)?;
         let metrics = Arc::new(hotline_api::metrics::Metrics::new().context("registering the metrics")?);
+        let access_log = Arc::new(hotline_api::access_log::AccessLog::new(
+            settings.privacy.access_log_queue,
+            settings.privacy.access_log_batch,
+        ));
         let state = web::Data::new(AppState {
             storage: storage.clone(),
             schedule,
@@ -193,6 +199,7 @@ impl Application {
             support_rules: Arc::clone(&support_rules),
             deadline_policy,
             metrics: Arc::clone(&metrics),
+            access_log: Arc::clone(&access_log),
         });
         // The request metrics middleware finds them as app data of their own.
         let metrics = web::Data::from(metrics);
@@ -246,8 +253,27 @@ impl Application {
             retention_policy,
             settings.privacy.access_log_days,
         );
+        // Writes the queued reads of personal data; after the server stops, what is left within the
+        // shutdown timeout.
+        let (stop_access_log, access_log_stopped) = tokio::sync::watch::channel(false);
+        let access_log = tokio::spawn(access_log.run(
+            storage.clone(),
+            StdDuration::from_millis(settings.privacy.access_log_flush_ms),
+            access_log_stopped,
+            StdDuration::from_secs(settings.server.shutdown_timeout_seconds),
+        ));
         tracing::info!(%address, "listening");
-        Ok(Application { server, address, storage, support_rules, deadline_policy, stop_worker, worker })
+        Ok(Application {
+            server,
+            address,
+            storage,
+            support_rules,
+            deadline_policy,
+            stop_worker,
+            worker,
+            stop_access_log,
+            access_log,
+        })
     }
 
     /// The bound address (useful with port 0).
@@ -284,6 +310,11 @@ impl Application {
         let _ = self.stop_worker.send(true);
         if let Err(error) = self.worker.await {
             tracing::warn!(%error, "outbox worker ended abnormally");
+        }
+        // No request reads any more: the reads still queued are written.
+        let _ = self.stop_access_log.send(true);
+        if let Err(error) = self.access_log.await {
+            tracing::warn!(%error, "access-log flusher ended abnormally");
         }
         served
     }

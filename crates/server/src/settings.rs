@@ -105,6 +105,12 @@ pub struct PrivacySettings {
     pub access_log_days: u32,
     /// How often the retention job runs, in seconds.
     pub job_interval_seconds: u64,
+    /// Most reads of personal data waiting to be written to the access log.
+    pub access_log_queue: usize,
+    /// How often queued reads are written, in milliseconds (the access log is at most this far behind).
+    pub access_log_flush_ms: u64,
+    /// Queued reads that get written at once, before the interval ends.
+    pub access_log_batch: usize,
     /// Days each class of personal data is kept after a ticket's closure.
     pub retention: RetentionSettings,
 }
@@ -537,6 +543,19 @@ impl Settings {
         if !(1..=86_400).contains(&p.job_interval_seconds) {
             bail!("privacy.job_interval_seconds must be 1–86400, got {}", p.job_interval_seconds);
         }
+        if !(100..=1_000_000).contains(&p.access_log_queue) {
+            bail!("privacy.access_log_queue must be 100–1000000, got {}", p.access_log_queue);
+        }
+        if !(10..=60_000).contains(&p.access_log_flush_ms) {
+            bail!("privacy.access_log_flush_ms must be 10–60000, got {}", p.access_log_flush_ms);
+        }
+        if !(1..=p.access_log_queue).contains(&p.access_log_batch) {
+            bail!(
+                "privacy.access_log_batch must be 1–privacy.access_log_queue ({}), got {}",
+                p.access_log_queue,
+                p.access_log_batch
+            );
+        }
         Ok(policy)
     }
 
@@ -862,6 +881,22 @@ secret = "0123456789abcdef0123456789abcdef"
         assert!(error.contains("privacy.access_log_days must be 1–36500, got 0"), "{error}");
         let error = error_of("[privacy]\njob_interval_seconds = 0\n");
         assert!(error.contains("privacy.job_interval_seconds must be 1–86400, got 0"), "{error}");
+    }
+
+    #[test]
+    fn the_access_log_queue_defaults_and_bounds() {
+        let p = load_with("").expect("defaults load").privacy;
+        assert_eq!((p.access_log_queue, p.access_log_flush_ms, p.access_log_batch), (10_000, 500, 500));
+        let error = error_of("[privacy]\naccess_log_queue = 99\n");
+        assert!(error.contains("privacy.access_log_queue must be 100–1000000, got 99"), "{error}");
+        let error = error_of("[privacy]\naccess_log_flush_ms = 60001\n");
+        assert!(error.contains("privacy.access_log_flush_ms must be 10–60000, got 60001"), "{error}");
+        let error = error_of("[privacy]\naccess_log_queue = 100\naccess_log_batch = 101\n");
+        assert!(
+            error.contains("privacy.access_log_batch must be 1–privacy.access_log_queue (100), got 101"),
+            "{error}"
+        );
+        assert!(load_with("[privacy]\naccess_log_queue = 100\naccess_log_batch = 100\n").is_ok());
     }
 
     #[test]

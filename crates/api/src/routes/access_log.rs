@@ -1,6 +1,8 @@
 //! Who read which ticket's personal data, and when (APPI; docs/data-protection.md): every response that
 //! shows it is recorded with the reading token, and admins query the record here.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_storage::queries::privacy::{self, AccessFilter, AccessRecord};
@@ -69,6 +71,8 @@ fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
 /// Newest first, a page at a time: pass `next` back as `cursor`. Recorded are the reads of a ticket
 /// (`ticket`), a call (`call`), an audit trail (`events`), the ticket in a change's response
 /// (`change`) and the tickets a search for a person's records found (`request`); entries older than `privacy.access_log_days` are purged.
+/// Reads are written in batches a moment after they answer; reads not written yet are written before
+/// this page is read, so it shows every read answered before it.
 #[utoipa::path(
     tag = "privacy",
     operation_id = "listAccessLog",
@@ -84,8 +88,13 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter(state.config.max_page_size)?;
     let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
-    let storage = state.storage.clone();
-    let entries = web::block(move || storage.read(|conn| privacy::list_access(conn, &filter))).await??;
+    let (storage, log) = (state.storage.clone(), Arc::clone(&state.access_log));
+    // Reads still queued are written first, so the page shows every read answered before it.
+    let entries = web::block(move || {
+        log.flush(&storage)?;
+        storage.read(|conn| privacy::list_access(conn, &filter))
+    })
+    .await??;
     let next = if entries.len() == limit { entries.last().map(cursor_of) } else { None };
     let ctx = state.views(auth.actor.role, state.clock.now());
     Ok(HttpResponse::Ok().json(AccessLogView {

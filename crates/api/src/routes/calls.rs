@@ -10,12 +10,13 @@ use hotline_domain::ticket::reference_year;
 use hotline_domain::verification::{Verification, verify};
 use hotline_storage::StorageError;
 use hotline_storage::queries::calls::{self, LogCall, LogCallError, LoggedCall};
+use hotline_storage::queries::registry;
 use hotline_storage::queries::tickets::RelatedTicket;
-use hotline_storage::queries::{privacy, registry};
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access_log::read_by;
 use crate::auth::Authorized;
 use crate::change::parse_id;
 use crate::extract::{Idempotency, Json, JsonRequest};
@@ -234,17 +235,10 @@ pub async fn get_call(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "call")?;
-    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
-    let call = web::block(move || {
-        storage.write(|conn| {
-            let call = calls::get(conn, id)?;
-            if let Some(call) = &call {
-                privacy::record_access(conn, token, call.ticket_id, AccessKind::Call, now)?;
-            }
-            Ok::<_, StorageError>(call)
-        })
-    })
-    .await??;
+    let (storage, now) = (state.storage.clone(), state.clock.now());
+    let call = web::block(move || storage.read(|conn| calls::get(conn, id))).await??;
     let call = call.ok_or_else(|| ApiError::NotFound(format!("call {id}")))?;
+    let read = read_by(auth.actor.token_id, call.ticket_id, AccessKind::Call, now);
+    crate::change::record_reads(&state, vec![read]).await?;
     Ok(HttpResponse::Ok().json(CallView::new(&call, &state.views(auth.actor.role, state.clock.now()))))
 }

@@ -6,11 +6,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use hotline_domain::privacy::{AccessKind, PersonQuery};
-use hotline_storage::StorageError;
 use hotline_storage::queries::privacy;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access_log::read_by;
 use crate::auth::{Admin, Authorized};
 use crate::extract::{Idempotency, Json, JsonRequest};
 use crate::idempotency::{StoredResponse, write_once};
@@ -63,16 +63,9 @@ pub async fn find(
         q.name.as_deref(),
     )?;
     let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
-    let found = web::block(move || {
-        storage.write(|conn| {
-            let found = privacy::find_person(conn, &person)?;
-            for ticket in found.ticket_ids() {
-                privacy::record_access(conn, token, ticket, AccessKind::Request, now)?;
-            }
-            Ok::<_, StorageError>(found)
-        })
-    })
-    .await??;
+    let found = web::block(move || storage.read(|conn| privacy::find_person(conn, &person))).await??;
+    let reads = found.ticket_ids().into_iter().map(|t| read_by(token, t, AccessKind::Request, now));
+    crate::change::record_reads(&state, reads.collect()).await?;
     Ok(HttpResponse::Ok().json(PersonalDataView::new(&found, &state.views(auth.actor.role, now))))
 }
 

@@ -13,13 +13,14 @@ use hotline_domain::triage::{IncidentFacts, Triage, TriageForm};
 use hotline_domain::workflow::TicketAction;
 use hotline_storage::queries::ticket_list::{self, Clocks};
 use hotline_storage::queries::tickets;
-use hotline_storage::queries::{audit, notes, privacy, triage as triage_queries, workflow};
+use hotline_storage::queries::{audit, notes, triage as triage_queries, workflow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access_log::read_by;
 use crate::auth::{Authorized, Supervisor};
-use crate::change::{TicketChange, read_ticket_recorded, ticket_key};
+use crate::change::{TicketChange, read_ticket, ticket_key};
 use crate::extract::{Empty, JsonRequest};
 use crate::precondition::{IfMatch, TicketPath, etag};
 use crate::problem::ApiError;
@@ -45,12 +46,11 @@ pub async fn get_ticket(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
-    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
-    let found = web::block(move || {
-        storage.write(|conn| read_ticket_recorded(conn, &key, token, AccessKind::Ticket, now))
-    })
-    .await??;
+    let (storage, now) = (state.storage.clone(), state.clock.now());
+    let found = web::block(move || storage.read(|conn| read_ticket(conn, &key))).await??;
     let (full, case) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
+    let read = read_by(auth.actor.token_id, full.detail.header.id, AccessKind::Ticket, now);
+    crate::change::record_reads(&state, vec![read]).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(full.detail.header.version)))
         .json(TicketView::new(&full, &case, &state.views(auth.actor.role, state.clock.now()))))
@@ -107,18 +107,17 @@ pub async fn list_events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ticket_key(&path)?;
-    let (storage, token, now) = (state.storage.clone(), auth.actor.token_id, state.clock.now());
-    let events = web::block(move || {
-        storage.write(|conn| match tickets::find_header(conn, &key)? {
-            Some(ticket) => {
-                privacy::record_access(conn, token, ticket.id, AccessKind::Events, now)?;
-                audit::list(conn, ticket.id).map(Some)
-            }
+    let (storage, now) = (state.storage.clone(), state.clock.now());
+    let found = web::block(move || {
+        storage.read(|conn| match tickets::find_header(conn, &key)? {
+            Some(ticket) => Ok(Some((ticket.id, audit::list(conn, ticket.id)?))),
             None => Ok(None),
         })
     })
     .await??;
-    let events = events.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
+    let (ticket, events) = found.ok_or_else(|| ApiError::NotFound(format!("ticket {:?}", path.as_str())))?;
+    crate::change::record_reads(&state, vec![read_by(auth.actor.token_id, ticket, AccessKind::Events, now)])
+        .await?;
     let ctx = state.views(auth.actor.role, state.clock.now());
     Ok(HttpResponse::Ok()
         .json(EventList { events: events.iter().map(|e| EventView::new(e, &ctx)).collect() }))

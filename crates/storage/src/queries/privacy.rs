@@ -54,7 +54,54 @@ pub struct AccessRecord {
     pub read_at: DateTime<Utc>,
 }
 
-/// Records that `token` read `ticket`'s personal data at `at`, in the reading transaction.
+/// One read of a ticket's personal data, waiting to be recorded (the API queues them and writes them
+/// in batches, see `hotline_api::access_log`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewAccess {
+    /// Row id (UUID v7), taken at the read: entries of the same instant keep the order of their reads.
+    pub id: Uuid,
+    /// The token that read.
+    pub token_id: Uuid,
+    /// The ticket read.
+    pub ticket_id: Uuid,
+    /// What the response showed.
+    pub what: AccessKind,
+    /// When.
+    pub read_at: DateTime<Utc>,
+}
+
+/// Rows per INSERT statement (5 bind parameters each, far below SQLite's and PostgreSQL's limits).
+const INSERT_CHUNK: usize = 500;
+
+/// Records `reads` with multi-row inserts; run it in one write transaction. How many were recorded.
+pub fn record_accesses(conn: &mut DbConnection, reads: &[NewAccess]) -> Result<usize, StorageError> {
+    let mut written = 0;
+    for chunk in reads.chunks(INSERT_CHUNK) {
+        let rows: Vec<AccessRow> = chunk
+            .iter()
+            .map(|read| AccessRow {
+                id: read.id,
+                token_id: read.token_id,
+                ticket_id: read.ticket_id,
+                what: read.what,
+                read_at: read.read_at,
+            })
+            .collect();
+        // Multi-row INSERT does not compile through the multi-connection, so each dialect gets its arm.
+        written += match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(personal_data_access::table).values(rows).execute(pg)?
+            }
+            DbConnection::Sqlite(lite) => {
+                diesel::insert_into(personal_data_access::table).values(rows).execute(lite)?
+            }
+        };
+    }
+    Ok(written)
+}
+
+/// Records that `token` read `ticket`'s personal data at `at`, in the calling transaction (a ticket
+/// change's response: the change writes anyway).
 pub fn record_access(
     conn: &mut DbConnection,
     token: Uuid,
