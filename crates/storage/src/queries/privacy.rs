@@ -239,6 +239,7 @@ pub fn anonymise_caller_contact(
         referrals: u32::try_from(referrals_changed).unwrap_or(u32::MAX),
         notes: 0,
         callbacks: 0,
+        event_texts: 0,
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))
