@@ -16,7 +16,9 @@ use crate::queries::calls::{self as call_queries, CallRecord};
 use crate::queries::records::{CallbackRecord, NoteRecord};
 use crate::queries::tickets::{self as ticket_queries, TicketKey};
 use crate::queries::{audit, callbacks as callback_queries};
-use crate::schema::{api_tokens, callbacks, calls, personal_data_access, referrals, ticket_notes, tickets};
+use crate::schema::{
+    api_tokens, callbacks, calls, personal_data_access, referrals, ticket_event_texts, ticket_notes, tickets,
+};
 use crate::{DbConnection, MultiBackend, StorageError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -380,8 +382,18 @@ pub fn erase_person(
 ) -> Result<Vec<Erased>, StorageError> {
     let found = find_person(conn, query)?;
     let like = format!("%{}%", query.needle());
+    let in_event_text = squeezed!(ticket_event_texts::body).like(like.clone());
+    let event_text_tickets: Vec<DbUuid> = ticket_event_texts::table
+        .filter(in_event_text.clone())
+        .select(ticket_event_texts::ticket_id)
+        .distinct()
+        .load(conn)?;
+    let mut tickets = found.ticket_ids();
+    tickets.extend(event_text_tickets.into_iter().map(|id| id.0));
+    tickets.sort_unstable();
+    tickets.dedup();
     let mut erased = Vec::new();
-    for ticket in found.ticket_ids() {
+    for ticket in tickets {
         let id = DbUuid(ticket);
         let call_ids: Vec<DbUuid> =
             found.calls.iter().filter(|c| c.ticket_id == ticket).map(|c| DbUuid(c.id)).collect();
@@ -420,6 +432,11 @@ pub fn erase_person(
         let callbacks_changed = diesel::update(callbacks::table.filter(callbacks::id.eq_any(&callback_ids)))
             .set(callbacks::note.eq(ANONYMISED))
             .execute(conn)?;
+        let event_texts_changed = diesel::update(
+            ticket_event_texts::table.filter(ticket_event_texts::ticket_id.eq(id)).filter(in_event_text.clone()),
+        )
+        .set(ticket_event_texts::body.eq(ANONYMISED))
+        .execute(conn)?;
         diesel::update(tickets::table.find(id))
             .set(tickets::version.eq(tickets::version + 1))
             .execute(conn)?;
@@ -431,6 +448,7 @@ pub fn erase_person(
             referrals: 0,
             notes: u32::try_from(notes_changed).unwrap_or(u32::MAX),
             callbacks: u32::try_from(callbacks_changed).unwrap_or(u32::MAX),
+            event_texts: u32::try_from(event_texts_changed).unwrap_or(u32::MAX),
         };
         audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(event.clone()))?;
         let reference = tickets::table.find(id).select(tickets::reference).first(conn)?;
@@ -487,10 +505,16 @@ pub fn free_text_due(
             .filter(outbox::status.eq_any(["sent", "failed"]))
             .filter(outbox::subject.ne(ANONYMISED).or(outbox::body.ne(ANONYMISED))),
     );
+    let in_event_texts = exists(
+        ticket_event_texts::table
+            .filter(ticket_event_texts::ticket_id.eq(tickets::id))
+            .filter(ticket_event_texts::body.ne(ANONYMISED)),
+    );
     let rows: Vec<(DbUuid, String)> = tickets::table
         .filter(finished)
         .filter(
             own.or(in_calls)
+                .or(in_event_texts)
                 .or(in_notes)
                 .or(in_callbacks)
                 .or(in_triage)
@@ -594,7 +618,15 @@ pub fn anonymise_free_text(
     )
     .set(referrals::police_receipt_number.eq(ANONYMISED))
     .execute(conn)?;
-    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed == 0 {
+    let event_texts_changed = diesel::update(
+        ticket_event_texts::table
+            .filter(ticket_event_texts::ticket_id.eq(id))
+            .filter(ticket_event_texts::body.ne(ANONYMISED)),
+    )
+    .set(ticket_event_texts::body.eq(ANONYMISED))
+    .execute(conn)?;
+    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed + event_texts_changed == 0
+    {
         return Ok(None);
     }
     diesel::update(tickets::table.find(id)).set(tickets::version.eq(tickets::version + 1)).execute(conn)?;
@@ -607,6 +639,7 @@ pub fn anonymise_free_text(
         referrals: count(referrals_changed),
         notes: count(notes_changed),
         callbacks: count(callbacks_changed),
+        event_texts: count(event_texts_changed),
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))

@@ -1,0 +1,2 @@
+DROP TABLE ticket_event_texts;
+DROP FUNCTION ticket_event_texts_only_erased();

@@ -1,0 +1,4 @@
+DROP TRIGGER ticket_event_texts_no_delete;
+DROP TRIGGER ticket_event_texts_no_update;
+DROP INDEX ticket_event_texts_ticket_id_idx;
+DROP TABLE ticket_event_texts;
