@@ -372,7 +372,9 @@ pub struct Erased {
 }
 
 /// Erases on request everything [`find_person`] finds: each call's caller contact fields (and its
-/// summary when it holds the value), each note's and callback's text holding it, replaced by the marker;
+/// summary when it holds the value), each note's and callback's text holding it, the ticket's summary
+/// and resolution holding it, and every free text of the audit trail holding it (`ticket_event_texts`,
+/// compared the same way; its tickets are erased too), replaced by the marker;
 /// per ticket a `personal_data.anonymised` event (basis `request`) by `actor`, never repeating the values.
 pub fn erase_person(
     conn: &mut DbConnection,
@@ -417,6 +419,13 @@ pub fn erase_person(
         diesel::update(tickets::table.find(id).filter(squeezed!(tickets::summary).like(like.clone())))
             .set(tickets::summary.eq(ANONYMISED))
             .execute(conn)?;
+        diesel::update(
+            tickets::table
+                .find(id)
+                .filter(squeezed!(tickets::resolution_summary.assume_not_null()).like(like.clone())),
+        )
+        .set(tickets::resolution_summary.eq(ANONYMISED))
+        .execute(conn)?;
         if calls_changed > 0 {
             diesel::update(tickets::table.find(id))
                 .set(tickets::institution_match.eq(ANONYMISED))
@@ -457,9 +466,9 @@ pub fn erase_person(
     Ok(erased)
 }
 
-/// Finished tickets whose closure lies at or before `closed_before` and that still hold free text outside
-/// the audit trail (summaries, resolution, notes, callback notes, triage reasons, referral notes, claim
-/// rejection reasons, alert texts); by id, at most `limit`.
+/// Finished tickets whose closure lies at or before `closed_before` and that still hold free text
+/// (summaries, resolution, notes, callback notes, triage reasons, referral notes, claim rejection
+/// reasons, alert texts, and the audit trail's texts in `ticket_event_texts`); by id, at most `limit`.
 pub fn free_text_due(
     conn: &mut DbConnection,
     closed_before: DateTime<Utc>,
@@ -529,8 +538,8 @@ pub fn free_text_due(
     Ok(rows.into_iter().map(|(id, reference)| DueTicket { id: id.0, reference }).collect())
 }
 
-/// Replaces every free-text value of `ticket` outside the audit trail that is not the marker yet (a
-/// NULL stays NULL), bumps the version and appends `personal_data.anonymised` (class `free_text`);
+/// Replaces every free-text value of `ticket` that is not the marker yet, the audit trail's texts
+/// included (a NULL stays NULL), bumps the version and appends `personal_data.anonymised` (class `free_text`);
 /// `None`, writing nothing, when nothing was left. Alerts still waiting to be sent keep their text.
 pub fn anonymise_free_text(
     conn: &mut DbConnection,
