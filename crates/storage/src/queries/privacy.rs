@@ -442,7 +442,9 @@ pub fn erase_person(
             .set(callbacks::note.eq(ANONYMISED))
             .execute(conn)?;
         let event_texts_changed = diesel::update(
-            ticket_event_texts::table.filter(ticket_event_texts::ticket_id.eq(id)).filter(in_event_text.clone()),
+            ticket_event_texts::table
+                .filter(ticket_event_texts::ticket_id.eq(id))
+                .filter(in_event_text.clone()),
         )
         .set(ticket_event_texts::body.eq(ANONYMISED))
         .execute(conn)?;
@@ -634,7 +636,8 @@ pub fn anonymise_free_text(
     )
     .set(ticket_event_texts::body.eq(ANONYMISED))
     .execute(conn)?;
-    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed + event_texts_changed == 0
+    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed + event_texts_changed
+        == 0
     {
         return Ok(None);
     }

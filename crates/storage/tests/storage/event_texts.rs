@@ -32,10 +32,8 @@ fn free_text_lives_beside_the_event_and_only_the_marker_may_replace_it(storage: 
 
     let (payload, texts) = storage
         .read(|conn| {
-            let payload: String = ticket_events::table
-                .find(event_id.to_string())
-                .select(ticket_events::changes)
-                .first(conn)?;
+            let payload: String =
+                ticket_events::table.find(event_id.to_string()).select(ticket_events::changes).first(conn)?;
             let texts: Vec<(String, String, String)> = ticket_event_texts::table
                 .select((ticket_event_texts::field, ticket_event_texts::ticket_id, ticket_event_texts::body))
                 .load(conn)?;
