@@ -3,12 +3,13 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
 use hotline_domain::audit::{Change, Resolved, TicketEvent};
 use hotline_domain::privacy::ANONYMISED;
 use hotline_domain::ticket::TicketStatus;
 use hotline_storage::queries::audit;
 use hotline_storage::schema::{ticket_event_texts, ticket_events};
-use hotline_storage::{Storage, StorageError};
+use hotline_storage::{Storage, StorageError, migrations};
 use uuid::Uuid;
 
 use crate::helpers;
@@ -97,4 +98,107 @@ fn postgres_free_text_lives_beside_the_event_and_only_the_marker_may_replace_it(
         return;
     };
     free_text_lives_beside_the_event_and_only_the_marker_may_replace_it(&db.storage);
+}
+
+/// Events as they were recorded before migration 000015, their free text inline.
+fn old_events() -> Vec<TicketEvent> {
+    use hotline_domain::audit::{CallerConfirmed, ReferralMoved, Reopened};
+    use hotline_domain::referral::{ReferralAction, ReferralStatus};
+    vec![
+        TicketEvent::Resolved(Resolved {
+            status: Change::new(TicketStatus::InProgress, TicketStatus::Resolved),
+            resolution_summary: SUMMARY.to_owned(),
+        }),
+        TicketEvent::Reopened(Reopened {
+            status: Change::new(TicketStatus::Resolved, TicketStatus::InProgress),
+            reason: "再発（事務長 090-1234-5678）".to_owned(),
+            resolution_summary: Change::new(Some(SUMMARY.to_owned()), None),
+        }),
+        TicketEvent::CallerConfirmed(CallerConfirmed {
+            caller_confirmed: Change::new(false, true),
+            note: "会員名簿で確認、090-1234-5678 に折り返し".to_owned(),
+        }),
+        TicketEvent::ReferralMoved(ReferralMoved {
+            action: ReferralAction::Accept,
+            referral_id: Uuid::from_u128(0xc1),
+            status: Change::new(ReferralStatus::Requested, ReferralStatus::Accepted),
+            note: None,
+            police_receipt_number: Some("R-090-1234".to_owned()),
+        }),
+    ]
+}
+
+fn texts_recorded_before_the_migration_are_moved_beside_their_events(storage: &Storage) {
+    let token = Uuid::from_u128(0xa2);
+    let ticket = Uuid::from_u128(0xb2);
+    let events = old_events();
+    let payloads = |conn: &mut hotline_storage::DbConnection| -> Vec<String> {
+        ticket_events::table
+            .order(ticket_events::id.asc())
+            .select(ticket_events::changes)
+            .load(conn)
+            .expect("payloads")
+    };
+    storage
+        .read(|conn| {
+            let backend = storage.backend();
+            // Back to before 000015 (000020 came after it), with the old events written inline.
+            for expected in ["20261201000020", "20261201000015"] {
+                let reverted = conn.revert_last_migration(migrations(backend)).expect("revert");
+                assert_eq!(reverted.to_string(), expected);
+            }
+            helpers::insert_token(conn, &token.to_string())?;
+            helpers::insert_ticket(conn, &ticket.to_string(), &token.to_string(), 1)?;
+            for (n, event) in events.iter().enumerate() {
+                diesel::insert_into(ticket_events::table)
+                    .values((
+                        ticket_events::id.eq(Uuid::from_u128(0xe0 + n as u128).to_string()),
+                        ticket_events::ticket_id.eq(ticket.to_string()),
+                        ticket_events::occurred_at.eq(helpers::now()),
+                        ticket_events::actor_token_id.eq(token.to_string()),
+                        ticket_events::action.eq(event.action().as_str()),
+                        ticket_events::changes.eq(event.payload()),
+                    ))
+                    .execute(conn)?;
+            }
+            assert!(payloads(conn).iter().any(|p| p.contains("090-1234")), "inline before");
+
+            conn.run_pending_migrations(migrations(backend)).expect("migrate");
+            for payload in payloads(conn) {
+                assert!(!payload.contains("090-1234") && !payload.contains("再発"), "{payload}");
+            }
+            let moved: i64 = ticket_event_texts::table.count().get_result(conn)?;
+            assert_eq!(moved, 5, "summary, reason and old summary, note, receipt number");
+            let listed: Vec<TicketEvent> =
+                audit::list(conn, ticket)?.into_iter().map(|record| record.event).collect();
+            assert_eq!(listed, events, "read back as they were recorded");
+
+            // down.sql puts them back inline.
+            conn.revert_last_migration(migrations(backend)).expect("revert 000020");
+            conn.revert_last_migration(migrations(backend)).expect("revert 000015");
+            let restored: Vec<TicketEvent> = ticket_events::table
+                .order(ticket_events::id.asc())
+                .select((ticket_events::action, ticket_events::changes))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .map(|(action, payload)| TicketEvent::from_stored(&action, &payload).expect("reads"))
+                .collect();
+            assert_eq!(restored, events);
+            conn.run_pending_migrations(migrations(backend)).expect("migrate again");
+            Ok::<(), StorageError>(())
+        })
+        .expect("migrations with old events");
+}
+
+#[test]
+fn sqlite_texts_recorded_before_the_migration_are_moved_beside_their_events() {
+    texts_recorded_before_the_migration_are_moved_beside_their_events(&helpers::sqlite().storage);
+}
+
+#[test]
+fn postgres_texts_recorded_before_the_migration_are_moved_beside_their_events() {
+    let Some(db) = helpers::postgres() else {
+        return;
+    };
+    texts_recorded_before_the_migration_are_moved_beside_their_events(&db.storage);
 }
