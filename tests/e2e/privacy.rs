@@ -155,11 +155,17 @@ fn kept(ticket: &Value) -> Value {
 /// The summary report of the old ticket's year, as JSON and as CSV: what the association keeps, which
 /// anonymisation must leave byte for byte as it was.
 async fn year_report(app: &TestApp) -> (String, String) {
+    report_of(app, 2025).await
+}
+
+/// The summary report of `year`, as JSON and as CSV.
+async fn report_of(app: &TestApp, year: i32) -> (String, String) {
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
     let mut bodies = Vec::new();
     for accept in ["application/json", "text/csv"] {
         let request = app
             .request(reqwest::Method::GET, "/v1/reports/summary")
-            .query(&[("from", "2025-01-01"), ("to", "2025-12-31")])
+            .query(&[("from", from.as_str()), ("to", to.as_str())])
             .bearer_auth(&app.supervisor.secret)
             .header("accept", accept);
         let response = app.send(request).await;
@@ -233,7 +239,7 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     assert_eq!(
         last["changes"],
         json!({ "class": "caller_contact", "basis": "retention", "retention_days": 365, "calls": 2,
-            "referrals": 0, "notes": 0, "callbacks": 0 })
+            "referrals": 0, "notes": 0, "callbacks": 0, "event_texts": 0 })
     );
     let trail = serde_json::to_string(&events).expect("json");
     for erased in ["山田", "0339462121", "本駒込クリニック", "本駒込2-28-16"] {
@@ -251,7 +257,13 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
         "free text is kept 1095 days"
     );
 
-    // Free text kept 365 days is due as well: summaries and the resolution go, one event of that class.
+    // Free text kept 365 days is due as well: summaries and the resolution go (in the trail too), one
+    // event of that class.
+    let resolved = |events: Vec<Value>| {
+        let event = events.into_iter().find(|e| e["action"] == "ticket.resolved").expect("ticket.resolved");
+        event["changes"]["resolution_summary"].clone()
+    };
+    assert_eq!(resolved(app.events(&old).await), json!("バックアップから復旧"));
     let texts = RetentionPolicy { free_text_days: 365, ..POLICY };
     let report = run_with(&app, texts, false).await;
     assert_eq!(report.free_text_tickets, dry.tickets, "{report:?}");
@@ -269,8 +281,10 @@ async fn caller_contact_data_past_its_retention_is_anonymised_once_and_nothing_e
     assert_eq!(
         last["changes"],
         json!({ "class": "free_text", "basis": "retention", "retention_days": 365, "calls": 2,
-            "referrals": 0, "notes": 0, "callbacks": 0 })
+            "referrals": 0, "notes": 0, "callbacks": 0, "event_texts": 1 })
     );
+    assert_eq!(resolved(app.events(&old).await), json!(ANONYMISED), "the trail's text is gone too");
+    assert_eq!(resolved(app.events(&recent).await), json!("バックアップから復旧"), "not due yet");
     assert_eq!(year_report(&app).await, report_before, "free text gone, the same report");
     let again = run_with(&app, texts, false).await;
     assert!(again.free_text_tickets.is_empty(), "{again:?}");
@@ -353,6 +367,21 @@ async fn a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_
     app.change(&format!("/v1/tickets/{id}/notes"), &app.operator.secret, Some(3), Some(&unrelated))
         .await
         .expect_change(201, 4);
+    // The resolution holds the number too: in the ticket and in the trail's `ticket.resolved`.
+    let path = |action: &str| format!("/v1/tickets/{id}/{action}");
+    let op = &app.operator.secret;
+    app.change(&path("triage"), op, Some(4), Some(&ransomware_triage())).await.expect_change(200, 5);
+    app.change(&path("start"), op, Some(5), None).await.expect_change(200, 6);
+    let resolution = json!({ "resolution_summary": "復旧済み。03-3946-2121 に折り返し報告" });
+    app.change(&path("resolve"), op, Some(6), Some(&resolution)).await.expect_change(200, 7);
+    let resolved = |events: &[Value]| {
+        let event = events.iter().find(|e| e["action"] == "ticket.resolved").expect("ticket.resolved");
+        event["changes"]["resolution_summary"].clone()
+    };
+    assert_eq!(resolved(&app.events(&id).await), resolution["resolution_summary"]);
+    let report_before = report_of(&app, 2026).await;
+    let totals = serde_json::from_str::<Value>(&report_before.0).expect("a JSON report")["totals"].clone();
+    assert_eq!(totals["tickets"], json!(1), "{totals}");
     let erase = json!({ "phone": "0339462121" });
 
     app.post_json("/v1/personal-data/erase", &app.supervisor.secret, &erase, None)
@@ -364,7 +393,7 @@ async fn a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_
     assert_eq!(
         erased["tickets"][0]["erased"],
         json!({ "class": "caller_contact", "basis": "request", "retention_days": null, "calls": 1,
-            "referrals": 0, "notes": 1, "callbacks": 1 })
+            "referrals": 0, "notes": 1, "callbacks": 1, "event_texts": 1 })
     );
 
     let found = app.get("/v1/personal-data?phone=03-3946-2121", &app.admin.secret).await.expect(200);
@@ -376,9 +405,12 @@ async fn a_person_s_records_are_erased_on_request_and_the_trail_does_not_repeat_
     let bodies: Vec<&Value> =
         ticket["notes"].as_array().expect("notes[]").iter().map(|n| &n["body"]).collect();
     assert_eq!(bodies, vec![&json!(ANONYMISED), &unrelated["body"]], "only the note holding it");
-    assert_eq!(ticket["version"], 5);
+    assert_eq!(ticket["resolution_summary"], ANONYMISED);
+    assert_eq!(ticket["version"], 8);
 
     let events = app.events(&id).await;
+    assert_eq!(resolved(&events), json!(ANONYMISED), "the trail's text holding it is replaced");
+    assert_eq!(report_of(&app, 2026).await, report_before, "the report is the same, byte for byte");
     let last = events.last().expect("an event");
     assert_eq!(last["action"], "personal_data.anonymised");
     assert_eq!(last["actor"]["token_id"], json!(app.admin.id));

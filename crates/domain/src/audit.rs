@@ -321,6 +321,64 @@ pub struct PersonalDataAnonymised {
     /// Callbacks whose note was replaced (erasure on request).
     #[serde(default)]
     pub callbacks: u32,
+    /// Free-text values of the ticket's audit trail that were replaced (reasons, notes, summaries).
+    #[serde(default)]
+    pub event_texts: u32,
+}
+
+/// A free-text value an event may carry: storage keeps it beside the event, under this name, so that
+/// retention and erasure can replace it while the trail itself stays append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FreeTextField {
+    /// A triage's reason for overriding the suggested priority.
+    PriorityReason,
+    /// Why the ticket was declined (by triage or not).
+    DeclineReason,
+    /// The resolution summary (of a resolution, or the one a reopening cleared).
+    ResolutionSummary,
+    /// Why a supervisor reopened the ticket.
+    ReopenReason,
+    /// How an unverified caller was confirmed.
+    ConfirmationNote,
+    /// A referral's note with its change.
+    ReferralNote,
+    /// The police's 受理番号.
+    PoliceReceiptNumber,
+    /// Why a claim was rejected.
+    RejectionReason,
+}
+
+impl FreeTextField {
+    /// Every field, for tests and listings.
+    pub const ALL: [Self; 8] = [
+        Self::PriorityReason,
+        Self::DeclineReason,
+        Self::ResolutionSummary,
+        Self::ReopenReason,
+        Self::ConfirmationNote,
+        Self::ReferralNote,
+        Self::PoliceReceiptNumber,
+        Self::RejectionReason,
+    ];
+
+    /// The stable name stored in `ticket_event_texts.field`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PriorityReason => "priority_reason",
+            Self::DeclineReason => "decline_reason",
+            Self::ResolutionSummary => "resolution_summary",
+            Self::ReopenReason => "reopen_reason",
+            Self::ConfirmationNote => "confirmation_note",
+            Self::ReferralNote => "referral_note",
+            Self::PoliceReceiptNumber => "police_receipt_number",
+            Self::RejectionReason => "rejection_reason",
+        }
+    }
+
+    /// Reads a stored name back.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|field| field.as_str() == name)
+    }
 }
 
 /// Everything that can happen to a ticket. Serialised, it is the event's `changes`: the variant's
@@ -598,6 +656,66 @@ impl TicketEvent {
     pub fn referral_id(&self) -> Option<Uuid> {
         self.ids().referral_id
     }
+
+    /// Takes the event's free-text values out, leaving an empty string (or `None`) in their place, so
+    /// the payload left behind holds no text; [`Self::put_free_text`] puts each back. An empty
+    /// required text is left as it is (it holds nothing, and reads back the same).
+    pub fn take_free_text(&mut self) -> Vec<(FreeTextField, String)> {
+        let mut taken = Vec::new();
+        for field in FreeTextField::ALL {
+            if let Some(slot) = self.free_text_slot(field) {
+                match slot {
+                    Slot::Required(text) if !text.is_empty() => taken.push((field, std::mem::take(text))),
+                    Slot::Optional(text) => {
+                        if let Some(text) = text.take() {
+                            taken.push((field, text));
+                        }
+                    }
+                    Slot::Required(_) => {}
+                }
+            }
+        }
+        taken
+    }
+
+    /// Puts a free-text value taken by [`Self::take_free_text`] back; a field the event does not have
+    /// is ignored.
+    pub fn put_free_text(&mut self, field: FreeTextField, text: String) {
+        match self.free_text_slot(field) {
+            Some(Slot::Required(slot)) => *slot = text,
+            Some(Slot::Optional(slot)) => *slot = Some(text),
+            None => {}
+        }
+    }
+
+    fn free_text_slot(&mut self, field: FreeTextField) -> Option<Slot<'_>> {
+        use FreeTextField as F;
+        Some(match (self, field) {
+            (Self::Triaged(e) | Self::DeclinedByTriage(e), F::PriorityReason) => {
+                Slot::Optional(&mut e.priority_reason)
+            }
+            (Self::Triaged(e) | Self::DeclinedByTriage(e), F::DeclineReason) => {
+                Slot::Optional(&mut e.decline_reason)
+            }
+            (Self::Resolved(e), F::ResolutionSummary) => Slot::Required(&mut e.resolution_summary),
+            (Self::Declined(e), F::DeclineReason) => Slot::Required(&mut e.decline_reason),
+            (Self::Reopened(e), F::ReopenReason) => Slot::Required(&mut e.reason),
+            (Self::Reopened(e), F::ResolutionSummary) => Slot::Optional(&mut e.resolution_summary.before),
+            (Self::CallerConfirmed(e), F::ConfirmationNote) => Slot::Required(&mut e.note),
+            (Self::ReferralMoved(e), F::ReferralNote) => Slot::Optional(&mut e.note),
+            (Self::ReferralMoved(e), F::PoliceReceiptNumber) => Slot::Optional(&mut e.police_receipt_number),
+            (Self::PaymentPaid(e) | Self::PaymentRejected(e), F::RejectionReason) => {
+                Slot::Optional(&mut e.reason)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Where a free-text value sits in an event.
+enum Slot<'a> {
+    Required(&'a mut String),
+    Optional(&'a mut Option<String>),
 }
 
 #[cfg(test)]
@@ -672,8 +790,101 @@ mod tests {
                 referrals: 0,
                 notes: 0,
                 callbacks: 0,
+                event_texts: 0,
             }),
         ]
+    }
+
+    /// One event per free-text field, every text filled (each distinct, so a leak is visible).
+    fn with_texts() -> Vec<TicketEvent> {
+        let id = Uuid::from_u128(9);
+        let text = |name: &str| Some(format!("text of {name} 090-1234-5678"));
+        let triaged = Triaged {
+            status: Change::new(TicketStatus::New, TicketStatus::Triaged),
+            triage: Change::new(None, None),
+            suggested_priority: Priority::P2,
+            priority_reason: text("priority"),
+            decline_reason: text("triage decline"),
+        };
+        let decided = PaymentDecided {
+            claim_id: id,
+            payment: PaymentKind::CyberAttack,
+            amount_yen: 100,
+            status: Change::new(ClaimStatus::Claimed, ClaimStatus::Rejected),
+            reason: text("rejection"),
+        };
+        vec![
+            TicketEvent::Triaged(triaged.clone()),
+            TicketEvent::DeclinedByTriage(triaged),
+            TicketEvent::Resolved(Resolved {
+                status: Change::new(TicketStatus::InProgress, TicketStatus::Resolved),
+                resolution_summary: "restored from backup; called 090-1234-5678".to_owned(),
+            }),
+            TicketEvent::Declined(Declined {
+                status: Change::new(TicketStatus::New, TicketStatus::Declined),
+                decline_reason: "not a member".to_owned(),
+                security_portal_url: Some("https://portal.example.jp/".to_owned()),
+            }),
+            TicketEvent::Reopened(Reopened {
+                status: Change::new(TicketStatus::Resolved, TicketStatus::InProgress),
+                reason: "caller rang again".to_owned(),
+                resolution_summary: Change::new(text("old resolution"), None),
+            }),
+            TicketEvent::CallerConfirmed(CallerConfirmed {
+                caller_confirmed: Change::new(false, true),
+                note: "called back on 03-1111-2222".to_owned(),
+            }),
+            TicketEvent::ReferralMoved(ReferralMoved {
+                action: ReferralAction::Accept,
+                referral_id: id,
+                status: Change::new(ReferralStatus::Requested, ReferralStatus::Accepted),
+                note: text("referral"),
+                police_receipt_number: text("receipt"),
+            }),
+            TicketEvent::PaymentPaid(decided.clone()),
+            TicketEvent::PaymentRejected(decided),
+        ]
+    }
+
+    #[test]
+    fn every_free_text_field_is_taken_out_and_put_back() {
+        let mut covered = std::collections::HashSet::new();
+        for event in with_texts().into_iter().chain(samples()) {
+            let mut stripped = event.clone();
+            let taken = stripped.take_free_text();
+            let payload = stripped.payload();
+            for (field, text) in &taken {
+                assert!(!text.is_empty(), "{}", field.as_str());
+                assert!(!payload.contains(&format!("{text:?}")), "{payload} holds {text}");
+                covered.insert(*field);
+            }
+            assert!(!payload.contains("090") && !payload.contains("03-1111"), "{payload}");
+            // What is stored reads back, and with its texts back it is the event as it was.
+            let mut read = TicketEvent::from_stored(event.action().as_str(), &payload).expect("reads back");
+            assert!(read.clone().take_free_text().is_empty(), "nothing left to take");
+            for (field, text) in taken {
+                read.put_free_text(field, text);
+            }
+            assert_eq!(read, event, "{}", event.action().as_str());
+        }
+        for field in FreeTextField::ALL {
+            assert!(covered.contains(&field), "{} never taken", field.as_str());
+            assert_eq!(FreeTextField::parse(field.as_str()), Some(field));
+        }
+        assert_eq!(FreeTextField::parse("summary"), None);
+    }
+
+    #[test]
+    fn the_texts_taken_are_every_text_the_event_holds() {
+        let mut event = with_texts().remove(0);
+        let taken = event.take_free_text();
+        assert_eq!(
+            taken.iter().map(|(field, _)| *field).collect::<Vec<_>>(),
+            vec![FreeTextField::PriorityReason, FreeTextField::DeclineReason]
+        );
+        // A field the event does not have is ignored.
+        event.put_free_text(FreeTextField::ConfirmationNote, "x".to_owned());
+        assert!(event.take_free_text().is_empty());
     }
 
     #[test]
@@ -712,7 +923,7 @@ mod tests {
         assert_eq!(event.action(), EventAction::PersonalDataAnonymised);
         assert_eq!(
             event.payload(),
-            r#"{"class":"caller_contact","basis":"retention","retention_days":365,"calls":2,"referrals":0,"notes":0,"callbacks":0}"#
+            r#"{"class":"caller_contact","basis":"retention","retention_days":365,"calls":2,"referrals":0,"notes":0,"callbacks":0,"event_texts":0}"#
         );
         assert_eq!(event.ids(), EventIds::default());
     }

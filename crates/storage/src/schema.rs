@@ -169,6 +169,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The free text of audit events, beside the event (append-only except for the anonymisation
+    /// marker), so that retention and erasure can replace it.
+    ticket_event_texts (event_id, field) {
+        event_id -> Text,
+        field -> Text,
+        ticket_id -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
     /// Links between related tickets.
     ticket_links (ticket_id, related_ticket_id) {
         ticket_id -> Text,
@@ -423,6 +434,7 @@ diesel::joinable!(support_claims -> tickets (ticket_id));
 diesel::joinable!(regulatory_deadlines -> tickets (ticket_id));
 diesel::joinable!(personal_data_access -> tickets (ticket_id));
 diesel::joinable!(personal_data_access -> api_tokens (token_id));
+diesel::joinable!(ticket_event_texts -> ticket_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -449,4 +461,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     regulatory_deadlines,
     membership_periods,
     personal_data_access,
+    ticket_event_texts,
 );

@@ -16,7 +16,9 @@ use crate::queries::calls::{self as call_queries, CallRecord};
 use crate::queries::records::{CallbackRecord, NoteRecord};
 use crate::queries::tickets::{self as ticket_queries, TicketKey};
 use crate::queries::{audit, callbacks as callback_queries};
-use crate::schema::{api_tokens, callbacks, calls, personal_data_access, referrals, ticket_notes, tickets};
+use crate::schema::{
+    api_tokens, callbacks, calls, personal_data_access, referrals, ticket_event_texts, ticket_notes, tickets,
+};
 use crate::{DbConnection, MultiBackend, StorageError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -286,6 +288,7 @@ pub fn anonymise_caller_contact(
         referrals: u32::try_from(referrals_changed).unwrap_or(u32::MAX),
         notes: 0,
         callbacks: 0,
+        event_texts: 0,
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))
@@ -416,7 +419,9 @@ pub struct Erased {
 }
 
 /// Erases on request everything [`find_person`] finds: each call's caller contact fields (and its
-/// summary when it holds the value), each note's and callback's text holding it, replaced by the marker;
+/// summary when it holds the value), each note's and callback's text holding it, the ticket's summary
+/// and resolution holding it, and every free text of the audit trail holding it (`ticket_event_texts`,
+/// compared the same way; its tickets are erased too), replaced by the marker;
 /// per ticket a `personal_data.anonymised` event (basis `request`) by `actor`, never repeating the values.
 pub fn erase_person(
     conn: &mut DbConnection,
@@ -426,8 +431,18 @@ pub fn erase_person(
 ) -> Result<Vec<Erased>, StorageError> {
     let found = find_person(conn, query)?;
     let like = format!("%{}%", query.needle());
+    let in_event_text = squeezed!(ticket_event_texts::body).like(like.clone());
+    let event_text_tickets: Vec<DbUuid> = ticket_event_texts::table
+        .filter(in_event_text.clone())
+        .select(ticket_event_texts::ticket_id)
+        .distinct()
+        .load(conn)?;
+    let mut tickets = found.ticket_ids();
+    tickets.extend(event_text_tickets.into_iter().map(|id| id.0));
+    tickets.sort_unstable();
+    tickets.dedup();
     let mut erased = Vec::new();
-    for ticket in found.ticket_ids() {
+    for ticket in tickets {
         let id = DbUuid(ticket);
         let call_ids: Vec<DbUuid> =
             found.calls.iter().filter(|c| c.ticket_id == ticket).map(|c| DbUuid(c.id)).collect();
@@ -451,6 +466,13 @@ pub fn erase_person(
         diesel::update(tickets::table.find(id).filter(squeezed!(tickets::summary).like(like.clone())))
             .set(tickets::summary.eq(ANONYMISED))
             .execute(conn)?;
+        diesel::update(
+            tickets::table
+                .find(id)
+                .filter(squeezed!(tickets::resolution_summary.assume_not_null()).like(like.clone())),
+        )
+        .set(tickets::resolution_summary.eq(ANONYMISED))
+        .execute(conn)?;
         if calls_changed > 0 {
             diesel::update(tickets::table.find(id))
                 .set(tickets::institution_match.eq(ANONYMISED))
@@ -466,6 +488,13 @@ pub fn erase_person(
         let callbacks_changed = diesel::update(callbacks::table.filter(callbacks::id.eq_any(&callback_ids)))
             .set(callbacks::note.eq(ANONYMISED))
             .execute(conn)?;
+        let event_texts_changed = diesel::update(
+            ticket_event_texts::table
+                .filter(ticket_event_texts::ticket_id.eq(id))
+                .filter(in_event_text.clone()),
+        )
+        .set(ticket_event_texts::body.eq(ANONYMISED))
+        .execute(conn)?;
         diesel::update(tickets::table.find(id))
             .set(tickets::version.eq(tickets::version + 1))
             .execute(conn)?;
@@ -477,6 +506,7 @@ pub fn erase_person(
             referrals: 0,
             notes: u32::try_from(notes_changed).unwrap_or(u32::MAX),
             callbacks: u32::try_from(callbacks_changed).unwrap_or(u32::MAX),
+            event_texts: u32::try_from(event_texts_changed).unwrap_or(u32::MAX),
         };
         audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(event.clone()))?;
         let reference = tickets::table.find(id).select(tickets::reference).first(conn)?;
@@ -485,9 +515,9 @@ pub fn erase_person(
     Ok(erased)
 }
 
-/// Finished tickets whose closure lies at or before `closed_before` and that still hold free text outside
-/// the audit trail (summaries, resolution, notes, callback notes, triage reasons, referral notes, claim
-/// rejection reasons, alert texts); by id, at most `limit`.
+/// Finished tickets whose closure lies at or before `closed_before` and that still hold free text
+/// (summaries, resolution, notes, callback notes, triage reasons, referral notes, claim rejection
+/// reasons, alert texts, and the audit trail's texts in `ticket_event_texts`); by id, at most `limit`.
 pub fn free_text_due(
     conn: &mut DbConnection,
     closed_before: DateTime<Utc>,
@@ -533,10 +563,16 @@ pub fn free_text_due(
             .filter(outbox::status.eq_any(["sent", "failed"]))
             .filter(outbox::subject.ne(ANONYMISED).or(outbox::body.ne(ANONYMISED))),
     );
+    let in_event_texts = exists(
+        ticket_event_texts::table
+            .filter(ticket_event_texts::ticket_id.eq(tickets::id))
+            .filter(ticket_event_texts::body.ne(ANONYMISED)),
+    );
     let rows: Vec<(DbUuid, String)> = tickets::table
         .filter(finished)
         .filter(
             own.or(in_calls)
+                .or(in_event_texts)
                 .or(in_notes)
                 .or(in_callbacks)
                 .or(in_triage)
@@ -551,8 +587,8 @@ pub fn free_text_due(
     Ok(rows.into_iter().map(|(id, reference)| DueTicket { id: id.0, reference }).collect())
 }
 
-/// Replaces every free-text value of `ticket` outside the audit trail that is not the marker yet (a
-/// NULL stays NULL), bumps the version and appends `personal_data.anonymised` (class `free_text`);
+/// Replaces every free-text value of `ticket` that is not the marker yet, the audit trail's texts
+/// included (a NULL stays NULL), bumps the version and appends `personal_data.anonymised` (class `free_text`);
 /// `None`, writing nothing, when nothing was left. Alerts still waiting to be sent keep their text.
 pub fn anonymise_free_text(
     conn: &mut DbConnection,
@@ -640,7 +676,16 @@ pub fn anonymise_free_text(
     )
     .set(referrals::police_receipt_number.eq(ANONYMISED))
     .execute(conn)?;
-    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed == 0 {
+    let event_texts_changed = diesel::update(
+        ticket_event_texts::table
+            .filter(ticket_event_texts::ticket_id.eq(id))
+            .filter(ticket_event_texts::body.ne(ANONYMISED)),
+    )
+    .set(ticket_event_texts::body.eq(ANONYMISED))
+    .execute(conn)?;
+    if changed + calls_changed + notes_changed + callbacks_changed + referrals_changed + event_texts_changed
+        == 0
+    {
         return Ok(None);
     }
     diesel::update(tickets::table.find(id)).set(tickets::version.eq(tickets::version + 1)).execute(conn)?;
@@ -653,6 +698,7 @@ pub fn anonymise_free_text(
         referrals: count(referrals_changed),
         notes: count(notes_changed),
         callbacks: count(callbacks_changed),
+        event_texts: count(event_texts_changed),
     };
     audit::record(conn, ticket, actor, now, &TicketEvent::PersonalDataAnonymised(anonymised.clone()))?;
     Ok(Some(anonymised))

@@ -187,6 +187,7 @@ fn run_migrations_returns_the_applied_names_then_nothing() {
             "2026-12-01-000012_ticket_list",
             "2026-12-01-000013_membership_periods",
             "2026-12-01-000014_personal_data",
+            "2026-12-01-000015_event_texts",
             "2026-12-01-000016_scale_indexes",
             "2026-12-01-000020_report_indexes",
         ]

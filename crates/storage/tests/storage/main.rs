@@ -7,6 +7,7 @@
 
 mod connect;
 mod errors;
+mod event_texts;
 mod faults;
 mod helpers;
 mod migrations;
