@@ -171,16 +171,11 @@ impl Storage {
                 tracing::info!(members, "built the registry search index");
             }
             // Indexes a migration added have no statistics yet; without them the planners (SQLite's
-            // above all) keep choosing the older indexes. Approximate statistics of the ticket table,
-            // whose indexes change most, take seconds even at a million tickets.
+            // above all) keep choosing the older indexes. Statistics of the ticket table, whose indexes
+            // change most, take about 2 s at a million tickets (sampled statistics — SQLite's
+            // `analysis_limit` — misjudge its skewed status and prefecture columns).
             if !applied.is_empty() {
-                self.read(|conn| {
-                    let analyze = match conn {
-                        DbConnection::Postgresql(_) => "ANALYZE tickets",
-                        DbConnection::Sqlite(_) => "PRAGMA analysis_limit = 1000; ANALYZE tickets",
-                    };
-                    conn.batch_execute(analyze).map_err(StorageError::from)
-                })?;
+                self.read(|conn| conn.batch_execute("ANALYZE tickets").map_err(StorageError::from))?;
             }
             Ok(applied)
         })
