@@ -142,8 +142,8 @@ fn texts_recorded_before_the_migration_are_moved_beside_their_events(storage: &S
     storage
         .read(|conn| {
             let backend = storage.backend();
-            // Back to before 000015 (000020 came after it), with the old events written inline.
-            for expected in ["20261201000020", "20261201000015"] {
+            // Back to before 000015 (000016 and 000020 came after it), with the old events written inline.
+            for expected in ["20261201000020", "20261201000016", "20261201000015"] {
                 let reverted = conn.revert_last_migration(migrations(backend)).expect("revert");
                 assert_eq!(reverted.to_string(), expected);
             }
