@@ -175,6 +175,7 @@ fn texts_recorded_before_the_migration_are_moved_beside_their_events(storage: &S
 
             // down.sql puts them back inline.
             conn.revert_last_migration(migrations(backend)).expect("revert 000020");
+            conn.revert_last_migration(migrations(backend)).expect("revert 000016");
             conn.revert_last_migration(migrations(backend)).expect("revert 000015");
             let restored: Vec<TicketEvent> = ticket_events::table
                 .order(ticket_events::id.asc())
