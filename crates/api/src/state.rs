@@ -54,6 +54,9 @@ pub struct ApiConfig {
     pub security_portal_url: Option<String>,
     /// Largest share of the active roster a full-snapshot import may end without `force`.
     pub max_end_share: f64,
+    /// How long a summary report's statements may run on PostgreSQL (its request deadline,
+    /// `api.report_timeout_seconds`): longer than the general statement timeout, still bounded.
+    pub report_timeout: std::time::Duration,
 }
 
 /// The urgent fallback when a police desk is closed: 110, the nearest police station, and the
@@ -94,6 +97,7 @@ impl Default for ApiConfig {
             token_cache_ttl: Duration::seconds(10),
             security_portal_url: None,
             max_end_share: 0.1,
+            report_timeout: std::time::Duration::from_secs(60),
         }
     }
 }

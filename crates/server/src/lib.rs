@@ -76,6 +76,7 @@ pub fn api_config(settings: &Settings) -> anyhow::Result<ApiConfig> {
         security_portal_url: Some(settings.hotline.security_portal_url.trim().to_owned())
             .filter(|url| !url.is_empty()),
         max_end_share: settings.registry.max_end_share,
+        report_timeout: StdDuration::from_secs(settings.api.report_timeout_seconds),
     })
 }
 

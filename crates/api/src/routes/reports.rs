@@ -91,9 +91,10 @@ pub async fn summary(
     let (from, to) = query.range()?;
     let end = jst_midnight(to.checked_add_days(Days::new(1)).unwrap_or(to));
     let bounds = (jst_midnight(from), end);
-    let storage = state.storage.clone();
+    let (storage, timeout) = (state.storage.clone(), state.config.report_timeout);
     let summary =
-        web::block(move || storage.read(|conn| reports::summary(conn, (from, to), bounds))).await??;
+        web::block(move || storage.read(|conn| reports::summary(conn, (from, to), bounds, timeout)))
+            .await??;
     let view = SummaryReportView::new(&summary, from, to, Tokyo);
     let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
     if !accept.contains("text/csv") {

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use diesel::QueryableByName;
 use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::{Connection, QueryableByName};
 use hotline_domain::sla::SlaTargets;
 use hotline_domain::triage::Priority;
 
@@ -354,6 +355,25 @@ pub struct Summary {
 /// The summary of the JST dates `from`–`to` (inclusive); `start` and `end` are 00:00 JST of `from` and
 /// of the day after `to`, as UTC.
 pub fn summary(
+    conn: &mut DbConnection,
+    days: (NaiveDate, NaiveDate),
+    bounds: (DateTime<Utc>, DateTime<Utc>),
+    statement_timeout: std::time::Duration,
+) -> Result<Summary, StorageError> {
+    // One snapshot for every pass (the counts agree with each other), and on PostgreSQL the report's own
+    // statement timeout instead of the general one: a year at national scale takes seconds.
+    conn.transaction(|conn| {
+        if let DbConnection::Postgresql(pg) = &mut *conn {
+            pg.batch_execute(&format!(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = {}",
+                statement_timeout.as_millis()
+            ))?;
+        }
+        summary_in(conn, days, bounds)
+    })
+}
+
+fn summary_in(
     conn: &mut DbConnection,
     (from, to): (NaiveDate, NaiveDate),
     (start, end): (DateTime<Utc>, DateTime<Utc>),
