@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::dsl::{exists, not, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use hotline_domain::referral::ReferralStatus;
 use hotline_domain::sla::{SlaTarget, SlaTargets};
 use hotline_domain::ticket_list::{AssigneeFilter, SortKey, TicketCursor, TicketListFilter, TicketListQuery};
@@ -240,8 +240,12 @@ fn filtered<'a>(
     if let Some(id) = filter.member_id {
         query = query.filter(tickets::member_id.eq(DbUuid(id)));
     }
-    if let Some(ids) = members {
-        query = query.filter(tickets::member_id.eq_any(ids));
+    match members {
+        // One member (a number is unique): an equality, so that the `(member_id, created_at, id)` index
+        // also gives the order (PostgreSQL sorts the rows of `= ANY(…)`, even of one value).
+        Some([one]) => query = query.filter(tickets::member_id.eq(one)),
+        Some(ids) => query = query.filter(tickets::member_id.eq_any(ids)),
+        None => {}
     }
     if let Some(id) = filter.institution_id {
         query = query.filter(tickets::institution_id.eq(DbUuid(id)));
@@ -306,6 +310,27 @@ macro_rules! keyset {
     }};
 }
 
+/// Rows after the cursor of an instant sort as one row value, `(column, id) > (value, id)` (`<`
+/// descending): both backends walk their `(column, id)` index from there, where the equivalent `OR` of
+/// two conditions makes PostgreSQL read and drop every row before the cursor (a page 10,000 rows deep
+/// read 10,000 rows; an export of a million, half a million a batch).
+fn after_instant<'a>(
+    query: Boxed<'a>,
+    column: &str,
+    after: Option<(NaiveDateTime, String)>,
+    descending: bool,
+) -> Boxed<'a> {
+    let Some((value, id)) = after else { return query };
+    let op = if descending { "<" } else { ">" };
+    query.filter(
+        sql::<Bool>(&format!("({column}, tickets.id) {op} ("))
+            .bind::<Timestamp, _>(value)
+            .sql(", ")
+            .bind::<Text, _>(id)
+            .sql(")"),
+    )
+}
+
 fn ordered<'a>(
     query: Boxed<'a>,
     list: &TicketListQuery,
@@ -322,14 +347,16 @@ fn ordered<'a>(
                 (Some(c), Some(id)) => Some((parse_time(&c.value).ok_or_else(|| bad(&c.value))?, id)),
                 _ => None,
             };
-            keyset!(query, tickets::created_at, after, descending)
+            let query = after_instant(query, "tickets.created_at", after, descending);
+            keyset!(query, tickets::created_at, None::<(NaiveDateTime, String)>, descending)
         }
         SortKey::Updated => {
             let after = match (cursor, id) {
                 (Some(c), Some(id)) => Some((parse_time(&c.value).ok_or_else(|| bad(&c.value))?, id)),
                 _ => None,
             };
-            keyset!(query, tickets::updated_at, after, descending)
+            let query = after_instant(query, "tickets.updated_at", after, descending);
+            keyset!(query, tickets::updated_at, None::<(NaiveDateTime, String)>, descending)
         }
         SortKey::Priority => {
             let after = match (cursor, id) {
