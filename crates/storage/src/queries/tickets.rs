@@ -1,6 +1,8 @@
 //! Tickets' own rows: gap-free yearly references, lookup by id or reference, the version lock of a
 //! change, and repeat-caller links.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
@@ -374,29 +376,37 @@ pub(crate) fn link_repeats(
     Ok(())
 }
 
-/// Earlier tickets flagged on this one (only the columns shown: a new ticket has up to 20).
+/// Earlier tickets flagged on this one (only the columns shown: a new ticket has up to 20). The links
+/// are read by the ticket's key, then their tickets by theirs, and sorted here: as one join ordered by
+/// `first_call_at`, PostgreSQL could walk every ticket in that order looking for the linked ones
+/// (docs/benchmarks.md, the issue-12 re-run).
 pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTicket>, StorageError> {
-    let rows: Vec<(String, String, String, String, NaiveDateTime)> = ticket_links::table
-        .inner_join(tickets::table.on(tickets::id.eq(ticket_links::related_ticket_id)))
+    let links: HashMap<String, String> = ticket_links::table
         .filter(ticket_links::ticket_id.eq(ticket_id.to_string()))
-        .order(tickets::first_call_at.desc())
-        .select((
-            ticket_links::reason,
-            tickets::id,
-            tickets::reference,
-            tickets::status,
-            tickets::first_call_at,
-        ))
+        .select((ticket_links::related_ticket_id, ticket_links::reason))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String, NaiveDateTime)> = tickets::table
+        .filter(tickets::id.eq_any(links.keys()))
+        .select((tickets::id, tickets::reference, tickets::status, tickets::first_call_at))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(reason, id, reference, status, first_call_at)| {
+    let mut related = rows
+        .into_iter()
+        .map(|(id, reference, status, first_call_at)| {
+            let reason = links.get(&id).map_or("", String::as_str);
             Ok(RelatedTicket {
                 id: parse_uuid("tickets.id", &id)?,
                 status: TicketStatus::parse(&status).map_err(|_| corrupt("tickets.status", &status))?,
                 reference,
                 first_call_at: utc(first_call_at),
-                matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(&reason).to_owned(),
+                matched_on: reason.strip_prefix("possible_repeat:").unwrap_or(reason).to_owned(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    related.sort_by(|a, b| b.first_call_at.cmp(&a.first_call_at).then_with(|| b.reference.cmp(&a.reference)));
+    Ok(related)
 }
