@@ -12,14 +12,15 @@ use crate::openapi::{self, ApiDocument};
 use crate::problem::{PROBLEM_JSON, Problem, ProblemType};
 use crate::routes;
 
-/// The OpenAPI document of [`routes::configure`], generated once per process.
+/// The OpenAPI document as the server serves it (docs/openapi.json, built in).
 pub fn document() -> &'static ApiDocument {
-    openapi::document(routes::configure)
+    openapi::served()
 }
 
-/// The document as served and committed: pretty JSON with a final newline.
+/// The OpenAPI document the code of [`routes::configure`] generates: pretty JSON with a final newline,
+/// what docs/openapi.json must hold.
 pub fn document_json() -> &'static str {
-    document().json()
+    openapi::generate(routes::configure)
 }
 
 /// Registers every route (each documented where it is registered, see [`openapi`]), the reference page

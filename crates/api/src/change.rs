@@ -22,7 +22,7 @@ use hotline_storage::db::DbConnection;
 use hotline_storage::queries::change::{Change, ChangeError};
 use hotline_storage::queries::incident_facts::CaseError;
 use hotline_storage::queries::privacy;
-use hotline_storage::queries::support_payments::{self, CaseRecord};
+use hotline_storage::queries::support_payments::CaseRecord;
 use hotline_storage::queries::ticket_view::{self, FullTicket};
 use hotline_storage::queries::tickets::{self, TicketKey};
 use serde::Serialize;
@@ -319,9 +319,7 @@ pub fn read_ticket(
     conn: &mut DbConnection,
     key: &TicketKey,
 ) -> Result<Option<(FullTicket, CaseRecord)>, StorageError> {
-    let Some(full) = ticket_view::full_ticket(conn, key)? else { return Ok(None) };
-    let case = support_payments::case_of(conn, full.detail.header.id)?;
-    Ok(Some((full, case)))
+    ticket_view::full_ticket_and_case(conn, key)
 }
 
 /// [`read_ticket`] recorded in the access log as read by `token` (the view shows personal data), in the

@@ -1,6 +1,7 @@
 //! The hotline service as a library: configuration, start-up and the CLI's commands, so that
 //! end-to-end tests start exactly what `hotline serve` starts, on 127.0.0.1:0.
 
+pub mod allocator;
 pub mod cli;
 pub mod outbox;
 pub mod privacy;

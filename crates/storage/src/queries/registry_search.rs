@@ -130,7 +130,7 @@ enum Param {
     Int(i32),
 }
 
-/// SQL text with `#` for each parameter, in order, and the parameters; rendered as `$n` or `?`.
+/// SQL text with `#` for each parameter, in order, and the parameters (bound by diesel, see below).
 #[derive(Default)]
 struct Statement {
     sql: String,
@@ -154,25 +154,46 @@ impl Statement {
         self.params.push(Param::Int(value));
         self
     }
+}
 
-    fn render(&self, numbered: bool) -> String {
-        let mut out = String::with_capacity(self.sql.len() + 2 * self.params.len());
-        let mut n = 0;
-        for c in self.sql.chars() {
-            if c == '#' {
-                n += 1;
-                if numbered {
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push('?');
-                }
-            } else {
-                out.push(c);
-            }
+// The statement as a diesel query: the SQL pieces between the `#`s, each parameter bound where its `#`
+// was (diesel writes `$n` or `?`). Unlike `sql_query`, which marks itself unsafe to cache, diesel
+// prepares it once per connection and reuses it (cached by its text: a handful of shapes). PostgreSQL
+// had parsed and planned every search again, 1–3 ms each (docs/benchmarks.md).
+impl diesel::query_builder::QueryId for Statement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Statement
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<Integer>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    i32: diesel::serialize::ToSql<Integer, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let mut pieces = self.sql.split('#');
+        if let Some(first) = pieces.next() {
+            out.push_sql(first);
         }
-        out
+        for (piece, param) in pieces.zip(&self.params) {
+            match param {
+                Param::Text(value) => out.push_bind_param::<Text, _>(value)?,
+                Param::Int(value) => out.push_bind_param::<Integer, _>(value)?,
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
     }
 }
+
+impl<Conn> RunQueryDsl<Conn> for Statement {}
 
 /// The member columns a search returns, in `MemberRow`'s order.
 const MEMBER_COLUMNS: &str = "m.id, m.member_number, m.registration_number, m.name, m.kana, m.name_search, \
@@ -301,26 +322,8 @@ where
              ORDER BY ranked.hit_rank, ranked.member_name, ranked.member_number",
         );
     let rows = match conn {
-        DbConnection::Postgresql(pg) => {
-            let mut q = diesel::sql_query(st.render(true)).into_boxed::<diesel::pg::Pg>();
-            for param in st.params {
-                q = match param {
-                    Param::Text(value) => q.bind::<Text, _>(value),
-                    Param::Int(value) => q.bind::<Integer, _>(value),
-                };
-            }
-            q.load::<Row>(pg)?
-        }
-        DbConnection::Sqlite(lite) => {
-            let mut q = diesel::sql_query(st.render(false)).into_boxed::<diesel::sqlite::Sqlite>();
-            for param in st.params {
-                q = match param {
-                    Param::Text(value) => q.bind::<Text, _>(value),
-                    Param::Int(value) => q.bind::<Integer, _>(value),
-                };
-            }
-            q.load::<Row>(lite)?
-        }
+        DbConnection::Postgresql(pg) => st.load::<Row>(pg)?,
+        DbConnection::Sqlite(lite) => st.load::<Row>(lite)?,
     };
     Ok(rows)
 }

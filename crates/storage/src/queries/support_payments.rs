@@ -142,12 +142,6 @@ pub struct CaseRecord {
     pub claim: Option<ClaimRecord>,
 }
 
-/// A ticket's recorded facts and claim (two indexed point reads), for the ticket view beside
-/// `lifecycle::full_ticket`; empty for an unknown ticket.
-pub fn case_of(conn: &mut DbConnection, ticket_id: Uuid) -> Result<CaseRecord, StorageError> {
-    Ok(CaseRecord { facts: incident_facts::of_ticket(conn, ticket_id)?, claim: claim_of(conn, ticket_id)? })
-}
-
 /// Whether an A① member runs the ticket's institution: from the first call's verification and a
 /// supervisor's confirmation of the caller (the same inputs referrals use).
 pub fn standing_of(conn: &mut DbConnection, ticket: &TicketHeader) -> Result<MemberStanding, StorageError> {

@@ -377,9 +377,11 @@ pub(crate) fn link_repeats(
 }
 
 /// Earlier tickets flagged on this one (only the columns shown: a new ticket has up to 20). The links
-/// are read by the ticket's key, then their tickets by theirs, and sorted here: as one join ordered by
-/// `first_call_at`, PostgreSQL could walk every ticket in that order looking for the linked ones
-/// (docs/benchmarks.md, the issue-12 re-run).
+/// are read by the ticket's key, then their tickets by theirs, and sorted here. As one join, PostgreSQL
+/// chose from its statistics: ordered by `first_call_at` it walked every ticket in that order looking
+/// for the linked ones, unordered it hashed a scan of every ticket when the statistics (taken at start)
+/// put hundreds of links on a ticket; both grew with the table (docs/benchmarks.md, the issue-12 runs).
+/// Two key look-ups cannot go wrong that way.
 pub fn related(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<RelatedTicket>, StorageError> {
     let links: HashMap<String, String> = ticket_links::table
         .filter(ticket_links::ticket_id.eq(ticket_id.to_string()))
