@@ -17,10 +17,10 @@ pub fn document() -> &'static ApiDocument {
     openapi::served()
 }
 
-/// The OpenAPI document the code of [`routes::configure`] generates: pretty JSON with a final newline,
+/// The OpenAPI document the code of [`routes::configure_documented`] generates: pretty JSON with a final newline,
 /// what docs/openapi.json must hold.
 pub fn document_json() -> &'static str {
-    openapi::generate(routes::configure)
+    openapi::generate(routes::configure_documented)
 }
 
 /// Registers every route (each documented where it is registered, see [`openapi`]), the reference page
@@ -28,7 +28,7 @@ pub fn document_json() -> &'static str {
 /// app with telemetry and [`problem_safety_net`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(document())).service(openapi::reference_page());
-    routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg));
+    routes::configure(cfg);
     cfg.default_service(web::to(routes::fallback));
 }
 

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, generated from the code: every route is registered and documented in one
-//! place (its handler's `#[utoipa::path]`, collected by utoipa-actix-web from `routes::configure`), and
+//! place (its handler's `#[utoipa::path]`, collected by utoipa-actix-web from `routes::configure_documented`), and
 //! the bodies are the Rust types of `views`, `problem` and the routes' requests. What every operation of
 //! a kind shares is added here, from what the operation declares, so it cannot be forgotten:
 //!
