@@ -146,7 +146,8 @@ impl ApiDocument {
                 (actix_web::dev::ResourceDef::new(template), methods)
             })
             .collect();
-        // A literal segment wins over a parameter (`/v1/tickets/export` before `/v1/tickets/{id}`).
+        // Should two templates match one path, the one with fewer parameters wins (a literal segment over
+        // a parameter in its place).
         routes.sort_by_key(|(template, _)| {
             template.pattern().map_or(0, |pattern| pattern.matches('{').count())
         });
